@@ -1,0 +1,3 @@
+from beatstream.cli import main
+
+main()

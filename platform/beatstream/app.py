@@ -1,0 +1,26 @@
+"""The application factory: `uvicorn --factory beatstream.app:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from beatstream import __version__
+from beatstream.health.router import router as health_router
+from beatstream.lifespan import build_lifespan
+from beatstream.middleware import RequestIdMiddleware
+from beatstream.problems import install_problem_handlers
+from beatstream.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title=settings.api.title,
+        version=__version__,
+        summary="Catalogue, playlists, listeners, search and analytics for music streaming.",
+        lifespan=build_lifespan(settings),
+    )
+    app.add_middleware(RequestIdMiddleware)
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    return app

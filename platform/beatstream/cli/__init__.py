@@ -1,0 +1,23 @@
+"""The `beatstream` command: thin typer wrappers over importable functions.
+
+One module per command group; each registers itself on `app` here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from beatstream.cli import serve, stack
+
+app = typer.Typer(
+    name="beatstream",
+    help="Beatstream: music-streaming data platform (API, stack, pipelines).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack.app, name="stack")
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    app()

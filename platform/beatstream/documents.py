@@ -1,0 +1,11 @@
+"""Every Beanie document model of the service, registered with `init_beanie` at start.
+
+Domain packages append their models here, so start-up (and the test harness)
+initialises exactly one list and creates the indexes declared on each model.
+"""
+
+from __future__ import annotations
+
+from beanie import Document, View
+
+DOCUMENT_MODELS: list[type[Document] | type[View]] = []

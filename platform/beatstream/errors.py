@@ -1,0 +1,53 @@
+"""The one error hierarchy of Beatstream.
+
+Services raise `AppError` subclasses; `beatstream.problems` turns each into an
+RFC 9457 problem-details response. Nothing else chooses a status code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AppError(Exception):
+    """A failure with a meaning for the client: carries its status and problem type."""
+
+    status_code: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal Server Error"
+    type_slug: ClassVar[str] = "internal"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFoundError(AppError):
+    status_code = 404
+    title = "Not Found"
+    type_slug = "not-found"
+
+
+class ConflictError(AppError):
+    status_code = 409
+    title = "Conflict"
+    type_slug = "conflict"
+
+
+class StoreUnavailableError(AppError):
+    """A store (MongoDB, Elasticsearch, Redis) did not answer; clients may retry later."""
+
+    status_code = 503
+    title = "Service Unavailable"
+    type_slug = "store-unavailable"
+
+    def __init__(self, store: str, safe_url: str, reason: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(
+            f"{store} unreachable at {safe_url}: {reason}",
+            headers={"Retry-After": str(retry_after_s)},
+            store=store,
+        )
+        self.store = store
+        self.safe_url = safe_url
+        self.reason = reason

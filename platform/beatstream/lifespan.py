@@ -1,0 +1,61 @@
+"""Process lifespan: open the three stores once, prove them reachable, close them at exit.
+
+A store that cannot be reached at start stops the process: serving requests that
+will all fail helps nobody, and an orchestrator restarting us is the right response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypedDict
+
+from beanie import init_beanie
+from fastapi import FastAPI
+
+from beatstream.documents import DOCUMENT_MODELS
+from beatstream.errors import StoreUnavailableError
+from beatstream.settings import Settings
+from beatstream.stores import Stores, close_stores, open_stores, require_all_up
+
+logger = logging.getLogger(__name__)
+
+
+class AppState(TypedDict):
+    """What request handlers find on `request.state` (see `beatstream.deps`)."""
+
+    settings: Settings
+    stores: Stores
+
+
+def build_lifespan(
+    settings: Settings,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[AppState]:
+        stores = open_stores(settings)
+        try:
+            statuses = await require_all_up(stores, settings.startup.ping_timeout_s)
+        except StoreUnavailableError as exc:
+            logger.error("cannot start: %s", exc.detail, extra={"store": exc.store})
+            await close_stores(stores)
+            raise
+        for status in statuses:
+            logger.info(
+                "store ready",
+                extra={
+                    "store": status.name,
+                    "url": status.url,
+                    "version": status.version,
+                    "rtt_ms": status.rtt_ms,
+                },
+            )
+        await init_beanie(database=stores.mongo_db, document_models=DOCUMENT_MODELS)
+        try:
+            yield AppState(settings=settings, stores=stores)
+        finally:
+            await close_stores(stores)
+            logger.info("stores closed")
+
+    return lifespan

@@ -1,0 +1,45 @@
+"""Where the stack keeps its files and which ports it binds, from `BEATSTREAM_STACK_*`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    """Root's home is closed to other users, and Elasticsearch must run as one of those,
+    so as root the stack lives in /var/lib; otherwise in the user's XDG data folder."""
+    if os.geteuid() == 0:
+        return Path("/var/lib/beatstream/stack")
+    return Path.home() / ".local" / "share" / "beatstream" / "stack"
+
+
+class StackConfig(BaseSettings):
+    """Downloads are cached apart from data: wiping the data keeps the cache warm."""
+
+    model_config = SettingsConfigDict(env_prefix="BEATSTREAM_STACK_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    cache: Path = Field(default_factory=lambda: Path.home() / ".cache" / "beatstream")
+    host: str = "127.0.0.1"
+    redis_port: int = Field(default=6379, ge=1, le=65535)
+    elasticsearch_port: int = Field(default=9200, ge=1, le=65535)
+    mongodb_port: int = Field(default=27017, ge=1, le=65535)
+    elasticsearch_version: str = "9.5.3"
+    java_home: str | None = None
+    elasticsearch_heap: str = "768m"
+    start_timeout_s: float = Field(default=180.0, gt=0)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    def data_dir(self, server: str) -> Path:
+        return self.home / "data" / server

@@ -1,0 +1,121 @@
+"""A MongoDB-wire server for machines where no MongoDB binary can be installed.
+
+No registry this project may use ships a MongoDB server, so the stack runs
+mongo-java-server (Maven Central) with its H2 backend, which keeps data on disk.
+It was chosen by measurement over FerretDB 1.24 (see docs/mongodb-stand-in.md):
+it passes more of the platform's feature probe. Where a real MongoDB is available,
+point `MONGODB_URL` at it instead; tests then run the features this one lacks.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from beatstream.stack.base import LaunchPlan, StackServer, run_checked
+from beatstream.stack.java import find_java_home
+
+MJS_VERSION = "1.47.0"
+SLF4J_VERSION = "2.0.16"
+MIN_JAVA = 17
+LAUNCHER = "MongoWireLauncher"
+LAUNCHER_SOURCE = Path(__file__).with_name("mongo_wire") / f"{LAUNCHER}.java"
+
+POM = f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.beatstream.stack</groupId>
+  <artifactId>mongo-wire</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency><groupId>de.bwaldvogel</groupId><artifactId>mongo-java-server</artifactId>
+      <version>{MJS_VERSION}</version></dependency>
+    <dependency><groupId>de.bwaldvogel</groupId><artifactId>mongo-java-server-h2-backend</artifactId>
+      <version>{MJS_VERSION}</version></dependency>
+    <dependency><groupId>de.bwaldvogel</groupId><artifactId>mongo-java-server-memory-backend</artifactId>
+      <version>{MJS_VERSION}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-simple</artifactId>
+      <version>{SLF4J_VERSION}</version></dependency>
+  </dependencies>
+</project>
+"""
+
+
+class MongoWireServer(StackServer):
+    name = "mongodb"
+    implementation = f"mongo-java-server {MJS_VERSION} (H2 backend)"
+
+    @property
+    def port(self) -> int:
+        return self.config.mongodb_port
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://{self.config.host}:{self.port}/?directConnection=true"
+
+    @property
+    def install_dir(self) -> Path:
+        return self.config.cache / f"mongo-java-server-{MJS_VERSION}"
+
+    def install(self) -> None:
+        if (self.install_dir / "classes" / f"{LAUNCHER}.class").exists():
+            return
+        java_home = find_java_home(MIN_JAVA, self.config.java_home)
+        staging = self.install_dir.with_name(self.install_dir.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        (staging / "pom.xml").write_text(POM)
+        run_checked(
+            ["mvn", "-q", "-B", "dependency:copy-dependencies", "-DoutputDirectory=lib"],
+            f"download mongo-java-server {MJS_VERSION} with Maven",
+            cwd=staging,
+        )
+        run_checked(
+            [
+                str(java_home / "bin" / "javac"),
+                "-nowarn",
+                "-cp",
+                f"{staging / 'lib'}/*",
+                "-d",
+                str(staging / "classes"),
+                str(LAUNCHER_SOURCE),
+            ],
+            "compile the MongoDB-wire launcher",
+        )
+        shutil.rmtree(self.install_dir, ignore_errors=True)
+        staging.rename(self.install_dir)
+
+    def launch_plan(self) -> LaunchPlan:
+        java_home = find_java_home(MIN_JAVA, self.config.java_home)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        classpath = f"{self.install_dir / 'lib'}/*:{self.install_dir / 'classes'}"
+        return LaunchPlan(
+            argv=[
+                str(java_home / "bin" / "java"),
+                "-Xms64m",
+                "-Xmx512m",
+                "-XX:+UseSerialGC",
+                "-cp",
+                classpath,
+                LAUNCHER,
+                self.config.host,
+                str(self.port),
+                "h2",
+                str(self.data_dir / "beatstream.mv"),
+            ],
+            marker=str(self.install_dir),
+        )
+
+    def is_ready(self) -> bool:
+        client: MongoClient[dict[str, object]] = MongoClient(
+            self.url, serverSelectionTimeoutMS=500, connectTimeoutMS=500
+        )
+        try:
+            client.admin.command("ping")
+        except PyMongoError:
+            return False
+        finally:
+            client.close()
+        return True

@@ -1,0 +1,122 @@
+"""Which MongoDB features the connected server really has, found by trying each one.
+
+Beatstream runs against real MongoDB in production but also against MongoDB-wire
+servers that implement less. Code paths with a fallback (views, change streams) and
+tests that need a feature ask this module, never the server's name or version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pymongo import DESCENDING, TEXT, AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from beatstream.stores.clients import MongoDocument
+
+CapabilityCheck = Callable[
+    [AsyncMongoClient[MongoDocument], AsyncDatabase[MongoDocument]], Awaitable[bool]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    name: str
+    available: bool
+    detail: str = ""
+
+
+async def _transactions(
+    client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    await db.create_collection("tx")
+    async with client.start_session() as session, await session.start_transaction():
+        await db.tx.insert_one({"n": 1}, session=session)
+    return await db.tx.count_documents({}) == 1
+
+
+async def _change_streams(
+    _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    async with await db.cs.watch(max_await_time_ms=1000) as stream:
+        await db.cs.insert_one({"n": 1})
+        change = await asyncio.wait_for(stream.next(), 10)
+        return change.get("operationType") == "insert" and stream.resume_token is not None
+
+
+async def _views(
+    _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    await db.base.insert_many([{"keep": True, "secret": 1}, {"keep": False, "secret": 2}])
+    await db.create_collection(
+        "masked", viewOn="base", pipeline=[{"$match": {"keep": True}}, {"$unset": "secret"}]
+    )
+    rows = await db.masked.find({}, {"_id": 0}).to_list(None)
+    return rows == [{"keep": True}]
+
+
+async def _text_search(
+    _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    await db.txt.create_index([("artist", TEXT)])
+    await db.txt.insert_many([{"artist": "Bruno Mars"}, {"artist": "Adele"}])
+    rows = await db.txt.find({"$text": {"$search": "mars"}}).to_list(None)
+    return [r["artist"] for r in rows] == ["Bruno Mars"]
+
+
+async def _explain_index(
+    _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    await db.ex.create_index([("year", DESCENDING)], name="year_desc")
+    await db.ex.insert_one({"year": 2014})
+    plan = await db.ex.find({"year": 2014}).explain()
+    return "IXSCAN" in str(plan) and "year_desc" in str(plan)
+
+
+async def _lookup_pipeline(
+    _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    await db.a.insert_one({"_id": 1, "refs": [2]})
+    await db.b.insert_one({"_id": 2})
+    cursor = await db.a.aggregate(
+        [
+            {
+                "$lookup": {
+                    "from": "b",
+                    "let": {"ids": "$refs"},
+                    "pipeline": [{"$match": {"$expr": {"$in": ["$_id", "$$ids"]}}}],
+                    "as": "resolved",
+                }
+            }
+        ]
+    )
+    rows = await cursor.to_list(None)
+    return len(rows) == 1 and rows[0]["resolved"] == [{"_id": 2}]
+
+
+CHECKS: dict[str, CapabilityCheck] = {
+    "transactions": _transactions,
+    "change_streams": _change_streams,
+    "views": _views,
+    "text_search": _text_search,
+    "explain_index": _explain_index,
+    "lookup_pipeline": _lookup_pipeline,
+}
+
+
+async def detect_capabilities(client: AsyncMongoClient[MongoDocument]) -> dict[str, Capability]:
+    """Try every feature in its own scratch database (dropped afterwards)."""
+    found: dict[str, Capability] = {}
+    for name, check in CHECKS.items():
+        db = client[f"capcheck_{name}_{uuid.uuid4().hex[:8]}"]
+        try:
+            ok = await asyncio.wait_for(check(client, db), timeout=15)
+            found[name] = Capability(name, ok, "" if ok else "answered, but with a wrong result")
+        except Exception as exc:  # noqa: BLE001 - any failure means the feature is missing
+            found[name] = Capability(name, False, f"{type(exc).__name__}: {str(exc)[:200]}")
+        finally:
+            await client.drop_database(db.name)
+    return found

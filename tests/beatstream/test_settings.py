@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from beatstream.settings import Settings
+
+
+def test_flat_environment_names_fill_nested_sections(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URL", "mongodb://u:pw@a:1,b:2/?replicaSet=rs0")
+    monkeypatch.setenv("MONGODB_DB", "catalogue")
+    monkeypatch.setenv("MONGODB_CONNECT_TIMEOUT_MS", "750")
+    monkeypatch.setenv("ELASTICSEARCH_URL", "http://es1:9200, http://es2:9200")
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/2")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+
+    settings = Settings(_env_file=None)
+
+    assert settings.mongodb.db == "catalogue"
+    assert settings.mongodb.connect_timeout_ms == 750
+    assert settings.mongodb.safe_url == "mongodb://u:***@a:1,b:2/?replicaSet=rs0"
+    assert settings.elasticsearch.hosts == ["http://es1:9200", "http://es2:9200"]
+    assert settings.redis.url == "redis://cache:6379/2"
+    assert settings.log.level == "DEBUG"
+
+
+def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_PORT", "70000")
+    with pytest.raises(ValidationError) as excinfo:
+        Settings(_env_file=None)
+    assert excinfo.value.errors()[0]["loc"] == ("api", "port")
+
+
+def test_printing_settings_never_shows_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URL", "mongodb://u:topsecret@db:27017")
+    monkeypatch.setenv("REDIS_URL", "redis://:hunter2@cache:6379/0")
+    settings = Settings(_env_file=None)
+    for shown in (repr(settings), str(settings), repr(settings.mongodb), f"{settings.redis}"):
+        assert "topsecret" not in shown
+        assert "hunter2" not in shown
+    assert "mongodb://u:***@db:27017" in repr(settings)
+    assert settings.mongodb.url == "mongodb://u:topsecret@db:27017"

@@ -1,0 +1,6 @@
+pytest_plugins = [
+    "tests.fixtures.stores",
+    "tests.fixtures.capabilities",
+    "tests.fixtures.app",
+    "tests.fixtures.servers",
+]
