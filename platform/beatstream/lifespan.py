@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
+from beatstream.health.service import ReadinessProbe
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 
@@ -27,6 +28,7 @@ class AppState(TypedDict):
 
     settings: Settings
     stores: Stores
+    readiness: ReadinessProbe
 
 
 def build_lifespan(
@@ -53,7 +55,13 @@ def build_lifespan(
             )
         await init_beanie(database=stores.mongo_db, document_models=DOCUMENT_MODELS)
         try:
-            yield AppState(settings=settings, stores=stores)
+            yield AppState(
+                settings=settings,
+                stores=stores,
+                readiness=ReadinessProbe(
+                    stores, settings.health.ping_timeout_s, settings.health.cache_ttl_s
+                ),
+            )
         finally:
             await close_stores(stores)
             logger.info("stores closed")

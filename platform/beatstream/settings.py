@@ -69,6 +69,8 @@ class StartupSettings(BaseModel):
 
 class HealthSettings(BaseModel):
     ping_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    # Readiness answers are reused this long; 0 still coalesces concurrent checks.
+    cache_ttl_s: float = Field(default=1.0, ge=0, le=60)
 
 
 class LogSettings(BaseModel):

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Query
 
 from beatstream.app import create_app
 from beatstream.errors import ConflictError
 from beatstream.settings import Settings
+from tests.fixtures.app import running
 
 
 @pytest.fixture
@@ -31,10 +31,8 @@ async def probe_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async def boom() -> None:
         raise RuntimeError("mongodb://u:topsecret@db/ exploded")
 
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+    async with running(app) as http:
+        yield http
 
 
 async def test_validation_error_names_the_field(probe_client: httpx.AsyncClient) -> None:

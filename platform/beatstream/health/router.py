@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from beatstream.deps import SettingsDep, StoresDep
-from beatstream.health import service
+from beatstream.health.dependencies import ReadinessDep
 from beatstream.health.schemas import Liveness, Readiness
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -21,8 +20,8 @@ async def live() -> Liveness:
     summary="Every store answers",
     responses={503: {"model": Readiness, "description": "At least one store is down"}},
 )
-async def ready(stores: StoresDep, settings: SettingsDep, response: Response) -> Readiness:
-    report = await service.readiness(stores, settings.health.ping_timeout_s)
+async def ready(probe: ReadinessDep, response: Response) -> Readiness:
+    report = await probe.check()
     if report.status != "ready":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         response.headers["Retry-After"] = "5"

@@ -85,6 +85,15 @@ def run_checked(
     return done.stdout
 
 
+def maven(config: StackConfig, *goal_and_args: str, what: str, cwd: Path | None = None) -> None:
+    """Run Maven against the stack's local repository (the download cache)."""
+    run_checked(
+        ["mvn", "-q", "-B", f"-Dmaven.repo.local={config.maven_repo}", *goal_and_args],
+        what,
+        cwd=cwd,
+    )
+
+
 def http_ok(url: str, timeout_s: float = 1.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - loopback URL

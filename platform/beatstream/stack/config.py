@@ -24,6 +24,7 @@ class StackConfig(BaseSettings):
 
     home: Path = Field(default_factory=_default_home)
     cache: Path = Field(default_factory=lambda: Path.home() / ".cache" / "beatstream")
+    maven_repo: Path = Field(default_factory=lambda: Path.home() / ".m2" / "repository")
     host: str = "127.0.0.1"
     redis_port: int = Field(default=6379, ge=1, le=65535)
     elasticsearch_port: int = Field(default=9200, ge=1, le=65535)

@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+import asyncio
+
 import httpx
-from asgi_lifespan import LifespanManager
 
 from beatstream.app import create_app
 from beatstream.settings import Settings
+from beatstream.stores.clients import RedisClient
+from tests.fixtures.app import running
 from tests.fixtures.servers import DisposableRedis
+
+
+def _with_ttl(settings: Settings, ttl_s: float) -> Settings:
+    return settings.model_copy(
+        update={"health": settings.health.model_copy(update={"cache_ttl_s": ttl_s})}
+    )
+
+
+async def _redis_info_calls(redis_client: RedisClient) -> int:
+    stats = await redis_client.info("commandstats")
+    return int(stats.get("cmdstat_info", {}).get("calls", 0))
 
 
 async def test_live_answers_without_touching_stores(client: httpx.AsyncClient) -> None:
@@ -31,20 +45,12 @@ async def test_ready_reports_three_real_server_versions(client: httpx.AsyncClien
 async def test_ready_is_503_while_a_store_is_down(
     settings: Settings, disposable_redis: DisposableRedis
 ) -> None:
-    settings = settings.model_copy(
-        update={
-            "redis": settings.redis.model_copy(
-                update={"url": disposable_redis.url, "socket_timeout_s": 0.5}
-            ),
-        }
-    )
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            assert (await http.get("/health/ready")).status_code == 200
-            disposable_redis.kill()
-            response = await http.get("/health/ready")
+    redis = settings.redis.model_copy(update={"url": disposable_redis.url, "socket_timeout_s": 0.5})
+    app = create_app(_with_ttl(settings, 0).model_copy(update={"redis": redis}))
+    async with running(app) as http:
+        assert (await http.get("/health/ready")).status_code == 200
+        disposable_redis.kill()
+        response = await http.get("/health/ready")
 
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
@@ -54,3 +60,30 @@ async def test_ready_is_503_while_a_store_is_down(
     assert body["stores"]["redis"]["error"]
     assert body["stores"]["mongodb"]["up"] is True
     assert body["stores"]["elasticsearch"]["up"] is True
+
+
+async def test_concurrent_readiness_checks_share_one_round_of_probes(
+    settings: Settings, redis_client: RedisClient
+) -> None:
+    """Counted by the real Redis server: each probe round sends it one INFO."""
+    async with running(create_app(_with_ttl(settings, 0))) as http:
+        before = await _redis_info_calls(redis_client)
+        responses = await asyncio.gather(*(http.get("/health/ready") for _ in range(20)))
+        after = await _redis_info_calls(redis_client)
+
+    assert {r.status_code for r in responses} == {200}
+    probe_rounds = after - before - 1  # minus the `before` INFO itself
+    assert 1 <= probe_rounds <= 2
+
+
+async def test_readiness_answer_is_reused_within_its_ttl(
+    settings: Settings, redis_client: RedisClient
+) -> None:
+    async with running(create_app(_with_ttl(settings, 30))) as http:
+        first = await http.get("/health/ready")
+        before = await _redis_info_calls(redis_client)
+        again = [await http.get("/health/ready") for _ in range(5)]
+        after = await _redis_info_calls(redis_client)
+
+    assert all(r.json() == first.json() for r in again)
+    assert after - before == 1  # only the `before` INFO: no new probe round

@@ -25,6 +25,7 @@ from beatstream.stack.base import (
     StackServer,
     chown_tree,
     http_ok,
+    maven,
     run_checked,
     service_user,
 )
@@ -36,10 +37,6 @@ MAVEN_PATH = "org/elasticsearch/distribution/integ-test-zip/elasticsearch/{versi
 MIN_JAVA = {7: 11, 8: 17, 9: 21}
 SHIM_NAME = "beatstream-shim"
 SHIM_SOURCE = Path(__file__).with_name("es_shim") / "ShimPlugin.java"
-
-
-def maven_repository() -> Path:
-    return Path.home() / ".m2" / "repository"
 
 
 def unzip_with_modes(archive: Path, target: Path) -> None:
@@ -84,7 +81,7 @@ class ElasticsearchServer(StackServer):
         return find_java_home(self.min_java, self.config.java_home)
 
     def archive(self) -> Path:
-        return maven_repository() / MAVEN_PATH.format(
+        return self.config.maven_repo / MAVEN_PATH.format(
             version=self.version, file=f"elasticsearch-{self.version}.zip"
         )
 
@@ -96,16 +93,12 @@ class ElasticsearchServer(StackServer):
 
     def _install_distribution(self) -> None:
         if not self.archive().exists():
-            run_checked(
-                [
-                    "mvn",
-                    "-q",
-                    "-B",
-                    "dependency:get",
-                    f"-Dartifact={MAVEN_ARTIFACT.format(version=self.version)}",
-                    "-Dtransitive=false",
-                ],
-                f"download Elasticsearch {self.version} with Maven",
+            maven(
+                self.config,
+                "dependency:get",
+                "-Dtransitive=false",
+                f"-Dartifact={MAVEN_ARTIFACT.format(version=self.version)}",
+                what=f"download Elasticsearch {self.version} with Maven",
             )
         staging = self.es_home.with_name(self.es_home.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from beatstream.stack.base import LaunchPlan, StackServer, run_checked
+from beatstream.stack.base import LaunchPlan, StackServer, maven, run_checked
 from beatstream.stack.java import find_java_home
 
 MJS_VERSION = "1.47.0"
@@ -67,9 +67,11 @@ class MongoWireServer(StackServer):
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         (staging / "pom.xml").write_text(POM)
-        run_checked(
-            ["mvn", "-q", "-B", "dependency:copy-dependencies", "-DoutputDirectory=lib"],
-            f"download mongo-java-server {MJS_VERSION} with Maven",
+        maven(
+            self.config,
+            "dependency:copy-dependencies",
+            "-DoutputDirectory=lib",
+            what=f"download mongo-java-server {MJS_VERSION} with Maven",
             cwd=staging,
         )
         run_checked(
