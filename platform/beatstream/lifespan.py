@@ -36,12 +36,14 @@ def build_lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[AppState]:
-        stores = open_stores(settings)
+        stores: Stores | None = None
         try:
+            stores = open_stores(settings)
             statuses = await require_all_up(stores, settings.startup.ping_timeout_s)
         except StoreUnavailableError as exc:
             logger.error("cannot start: %s", exc.detail, extra={"store": exc.store})
-            await close_stores(stores)
+            if stores is not None:
+                await close_stores(stores)
             raise
         for status in statuses:
             logger.info(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,10 +18,32 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from beatstream.redact import redact_url
 
 
-class _StoreSection(BaseModel):
+def split_hosts(url: str) -> list[str]:
+    return [host.strip() for host in url.split(",") if host.strip()]
+
+
+class StoreSection(BaseModel):
     """A store's settings; its `repr` (and so any accidental print) masks the URL's password."""
 
+    schemes: ClassVar[tuple[str, ...]]
     url: str
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        """Catch a wrong URL at start-up, by name, rather than as a client's traceback."""
+        parts = cls.url_parts(value)
+        if not parts:
+            raise ValueError("must not be empty")
+        for part in parts:
+            if not part.startswith(cls.schemes):
+                shown = redact_url(part)
+                raise ValueError(f"{shown!r} must start with {' or '.join(cls.schemes)}")
+        return value
+
+    @classmethod
+    def url_parts(cls, value: str) -> list[str]:
+        return [value.strip()] if value.strip() else []
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
@@ -32,29 +54,36 @@ class _StoreSection(BaseModel):
         return redact_url(self.url)
 
 
-class MongoSettings(_StoreSection):
+class MongoSettings(StoreSection):
     """A standard MongoDB connection string: a replica set or a `mongos` list works as is."""
 
+    schemes = ("mongodb://", "mongodb+srv://")
     url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     db: str = "beatstream"
     connect_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
 
 
-class ElasticsearchSettings(_StoreSection):
+class ElasticsearchSettings(StoreSection):
     """One or more node URLs, comma-separated: the client round-robins and sniffs none."""
 
+    schemes = ("http://", "https://")
     url: str = "http://127.0.0.1:9200"
     index_prefix: str = Field(default="beatstream", pattern=r"^[a-z0-9][a-z0-9_-]{0,60}$")
     request_timeout_s: float = Field(default=10.0, gt=0, le=300)
 
+    @classmethod
+    def url_parts(cls, value: str) -> list[str]:
+        return split_hosts(value)
+
     @property
     def hosts(self) -> list[str]:
-        return [host.strip() for host in self.url.split(",") if host.strip()]
+        return split_hosts(self.url)
 
 
-class RedisSettings(_StoreSection):
+class RedisSettings(StoreSection):
     """`redis://` or `rediss://`; set `REDIS_CLUSTER=true` for a Redis Cluster seed node."""
 
+    schemes = ("redis://", "rediss://", "unix://")
     url: str = "redis://127.0.0.1:6379/0"
     cluster: bool = False
     key_prefix: str = Field(default="bs:", max_length=64)

@@ -40,3 +40,21 @@ def test_printing_settings_never_shows_a_password(monkeypatch: pytest.MonkeyPatc
         assert "hunter2" not in shown
     assert "mongodb://u:***@db:27017" in repr(settings)
     assert settings.mongodb.url == "mongodb://u:topsecret@db:27017"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MONGODB_URL", "postgres://db:5432"),
+        ("ELASTICSEARCH_URL", "http://es1:9200,es2:9200"),
+        ("REDIS_URL", "localhost:6379"),
+        ("MONGODB_URL", ""),
+    ],
+)
+def test_a_url_with_the_wrong_scheme_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as excinfo:
+        Settings(_env_file=None)
+    assert "_".join(map(str, excinfo.value.errors()[0]["loc"])).upper() == variable

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 import uvicorn
 
+from beatstream.cli.settings import load_settings
 from beatstream.logs import logging_config
-from beatstream.settings import get_settings
 
 
 def serve(
@@ -16,7 +16,7 @@ def serve(
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
 ) -> None:
     """Serve the API (docs at /docs). Exits non-zero if a store cannot be reached."""
-    settings = get_settings()
+    settings = load_settings()
     uvicorn.run(
         "beatstream.app:create_app",
         factory=True,

@@ -8,8 +8,9 @@ Clients connect lazily; `beatstream.stores.probe` is what proves them reachable.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch
 from pymongo import AsyncMongoClient
@@ -17,7 +18,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from beatstream.settings import ElasticsearchSettings, MongoSettings, RedisSettings, Settings
+from beatstream.errors import StoreUnavailableError
+from beatstream.redact import redact_text
+from beatstream.settings import (
+    ElasticsearchSettings,
+    MongoSettings,
+    RedisSettings,
+    Settings,
+    StoreSection,
+)
+
+T = TypeVar("T")
 
 MongoDocument = dict[str, Any]
 RedisClient = Redis | RedisCluster
@@ -68,12 +79,22 @@ def create_redis_client(settings: RedisSettings) -> RedisClient:
     return Redis.from_url(settings.url, **common)
 
 
+def _create(name: str, section: StoreSection, factory: Callable[[Any], T]) -> T:
+    """Clients connect lazily, so construction fails only on a URL they cannot parse."""
+    try:
+        return factory(section)
+    except Exception as exc:  # noqa: BLE001 - each client library has its own error types
+        raise StoreUnavailableError(
+            name, section.safe_url, f"invalid URL: {redact_text(str(exc))}"
+        ) from None
+
+
 def open_stores(settings: Settings) -> Stores:
     return Stores(
         settings=settings,
-        mongo=create_mongo_client(settings.mongodb),
-        es=create_es_client(settings.elasticsearch),
-        redis=create_redis_client(settings.redis),
+        mongo=_create("mongodb", settings.mongodb, create_mongo_client),
+        es=_create("elasticsearch", settings.elasticsearch, create_es_client),
+        redis=_create("redis", settings.redis, create_redis_client),
     )
 
 

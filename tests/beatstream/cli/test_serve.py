@@ -44,3 +44,32 @@ def test_serve_exits_with_one_clear_line_when_a_store_is_unreachable(
     errors = [line for line in result.stderr.splitlines() if "cannot start" in line]
     assert len(errors) == 1
     assert f"mongodb unreachable at mongodb://app:***@127.0.0.1:{dead}/" in errors[0]
+
+
+def test_serve_names_the_variable_of_a_malformed_url() -> None:
+    result = run_cli("serve", env={"REDIS_URL": "http://:hunter2@cache:6379"})
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: invalid setting REDIS_URL: Value error, 'http://:***@cache:6379' must start "
+        "with redis:// or rediss:// or unix://"
+    ]
+
+
+def test_serve_rejects_a_url_its_client_cannot_parse(
+    resolved_stores: dict[str, ResolvedStore],
+) -> None:
+    result = run_cli(
+        "serve",
+        env={
+            "MONGODB_URL": "mongodb://app:topsecret@db:notaport/",
+            "ELASTICSEARCH_URL": resolved_stores["elasticsearch"].url,
+            "REDIS_URL": resolved_stores["redis"].url,
+            "API_PORT": str(unused_port()),
+        },
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "topsecret" not in result.stderr
+    assert "mongodb unreachable at mongodb://app:***@db:notaport/: invalid URL" in result.stderr
