@@ -25,10 +25,16 @@ def _fail(exc: StackError) -> typer.Exit:
 def up() -> None:
     """Install (first run only) and start every server that is not running yet."""
     stack = Stack()
-    try:
-        stack.up(report=lambda line: console.print(line, highlight=False))
-    except StackError as exc:
-        raise _fail(exc) from None
+    with console.status("bringing the stack up") as spinner:
+
+        def report(line: str) -> None:
+            console.print(line, highlight=False)
+            spinner.update(line)
+
+        try:
+            stack.up(report=report)
+        except StackError as exc:
+            raise _fail(exc) from None
     settings = stack.settings()
     console.print("stack is up; these are also the default URLs of the API:", highlight=False)
     for var, value in (
