@@ -34,8 +34,10 @@ class StackServer(ABC):
         self.config = config
 
     @property
-    @abstractmethod
-    def port(self) -> int: ...
+    def port(self) -> int:
+        """Each server's port is the `BEATSTREAM_STACK_<NAME>_PORT` setting."""
+        port: int = getattr(self.config, f"{self.name}_port")
+        return port
 
     @property
     @abstractmethod

@@ -23,19 +23,28 @@ def run_cli(
     )
 
 
-def test_serve_exits_with_one_clear_line_when_a_store_is_unreachable(
-    resolved_stores: dict[str, ResolvedStore],
-) -> None:
-    dead = unused_port()
-    result = run_cli(
+def serve_with_mongo_url(
+    mongo_url: str, resolved_stores: dict[str, ResolvedStore]
+) -> subprocess.CompletedProcess[str]:
+    """`beatstream serve` with the given MongoDB URL and the session's other stores."""
+    return run_cli(
         "serve",
         env={
-            "MONGODB_URL": f"mongodb://app:topsecret@127.0.0.1:{dead}/?directConnection=true",
+            "MONGODB_URL": mongo_url,
             "MONGODB_CONNECT_TIMEOUT_MS": "500",
             "ELASTICSEARCH_URL": resolved_stores["elasticsearch"].url,
             "REDIS_URL": resolved_stores["redis"].url,
             "API_PORT": str(unused_port()),
         },
+    )
+
+
+def test_serve_exits_with_one_clear_line_when_a_store_is_unreachable(
+    resolved_stores: dict[str, ResolvedStore],
+) -> None:
+    dead = unused_port()
+    result = serve_with_mongo_url(
+        f"mongodb://app:topsecret@127.0.0.1:{dead}/?directConnection=true", resolved_stores
     )
 
     assert result.returncode != 0
@@ -59,15 +68,7 @@ def test_serve_names_the_variable_of_a_malformed_url() -> None:
 def test_serve_rejects_a_url_its_client_cannot_parse(
     resolved_stores: dict[str, ResolvedStore],
 ) -> None:
-    result = run_cli(
-        "serve",
-        env={
-            "MONGODB_URL": "mongodb://app:topsecret@db:notaport/",
-            "ELASTICSEARCH_URL": resolved_stores["elasticsearch"].url,
-            "REDIS_URL": resolved_stores["redis"].url,
-            "API_PORT": str(unused_port()),
-        },
-    )
+    result = serve_with_mongo_url("mongodb://app:topsecret@db:notaport/", resolved_stores)
 
     assert result.returncode != 0
     assert "Traceback" not in result.stderr

@@ -54,10 +54,6 @@ class ElasticsearchServer(StackServer):
     implementation = "integ-test-zip distribution + beatstream-shim plugin"
 
     @property
-    def port(self) -> int:
-        return self.config.elasticsearch_port
-
-    @property
     def url(self) -> str:
         return f"http://{self.config.host}:{self.port}"
 

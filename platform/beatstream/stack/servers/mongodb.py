@@ -48,10 +48,6 @@ class MongoWireServer(StackServer):
     implementation = f"mongo-java-server {MJS_VERSION} (H2 backend)"
 
     @property
-    def port(self) -> int:
-        return self.config.mongodb_port
-
-    @property
     def url(self) -> str:
         return f"mongodb://{self.config.host}:{self.port}/?directConnection=true"
 

@@ -31,10 +31,6 @@ class RedisServer(StackServer):
     implementation = "Debian's redis-server"
 
     @property
-    def port(self) -> int:
-        return self.config.redis_port
-
-    @property
     def url(self) -> str:
         return f"redis://{self.config.host}:{self.port}/0"
 
