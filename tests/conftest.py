@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.capabilities",
     "tests.fixtures.app",
     "tests.fixtures.servers",
+    "tests.fixtures.catalog",
 ]

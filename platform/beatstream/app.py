@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from beatstream import __version__
+from beatstream.api import v1
+from beatstream.body_limit import BodySizeLimitMiddleware
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.middleware import RequestIdMiddleware
@@ -20,7 +22,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Catalogue, playlists, listeners, search and analytics for music streaming.",
         lifespan=build_lifespan(settings),
     )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router)
+    app.include_router(v1)
     return app

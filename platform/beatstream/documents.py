@@ -8,4 +8,6 @@ from __future__ import annotations
 
 from beanie import Document, View
 
-DOCUMENT_MODELS: list[type[Document] | type[View]] = []
+from beatstream.catalog.documents import Artist, Song
+
+DOCUMENT_MODELS: list[type[Document] | type[View]] = [Artist, Song]

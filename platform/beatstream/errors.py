@@ -51,3 +51,34 @@ class StoreUnavailableError(AppError):
         self.store = store
         self.safe_url = safe_url
         self.reason = reason
+
+
+class InvalidInputError(AppError):
+    """Input that passed type validation but is still wrong (a bad cursor, a missing ref)."""
+
+    status_code = 422
+    title = "Unprocessable Content"
+    type_slug = "validation"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(
+            f"invalid input: {field}",
+            errors=[{"field": field, "in": "body", "message": message, "type": "value_error"}],
+        )
+        self.field = field
+
+
+class PreconditionFailedError(AppError):
+    """`If-Match` named a version that is no longer current: someone else wrote first."""
+
+    status_code = 412
+    title = "Precondition Failed"
+    type_slug = "precondition-failed"
+
+
+class UnsupportedByServerError(AppError):
+    """The connected MongoDB-wire server lacks a feature this request needs."""
+
+    status_code = 501
+    title = "Not Implemented"
+    type_slug = "unsupported-by-server"

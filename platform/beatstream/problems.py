@@ -8,6 +8,7 @@ validation failures, `errors` naming each offending field.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from beatstream.common.inputs import OPERATOR_KEY_ERROR
 from beatstream.errors import AppError
 from beatstream.logs import request_id_var
 from beatstream.middleware import REQUEST_ID_HEADER
@@ -73,6 +75,13 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _offending_field(error: Mapping[str, Any]) -> str:
+    """The field path; for an operator key (`{"title": {"$ne": 1}}`) the key itself."""
+    if error["type"] == OPERATOR_KEY_ERROR:
+        return str(error["ctx"]["key"])
+    return _field_name(tuple(error["loc"]))
+
+
 async def _app_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:
@@ -92,7 +101,7 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
-            "field": _field_name(tuple(err["loc"])),
+            "field": _offending_field(err),
             "in": err["loc"][0] if err["loc"] else "body",
             "message": err["msg"],
             "type": err["type"],

@@ -116,6 +116,7 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     title: str = "Beatstream API"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
 
 
 class Settings(BaseSettings):

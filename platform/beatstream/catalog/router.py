@@ -1,0 +1,217 @@
+"""Thin HTTP layer for artists, songs and albums: parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from beanie import PydanticObjectId
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import Field
+
+from beatstream.catalog import repository, service
+from beatstream.catalog.dependencies import ValidArtist, ValidSong
+from beatstream.catalog.documents import Song
+from beatstream.catalog.repository import SongFilters
+from beatstream.catalog.schemas import (
+    AlbumDetail,
+    AlbumSummary,
+    ArtistCreate,
+    ArtistOut,
+    ArtistSort,
+    ArtistUpdate,
+    Genre,
+    ReleaseYear,
+    SongCreate,
+    SongOut,
+    SongSearchResult,
+    SongSort,
+    SongUpdate,
+)
+from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
+from beatstream.common.countries import CountryCode
+from beatstream.common.inputs import InputModel
+from beatstream.common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+
+router = APIRouter()
+
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Items per page (1-100).")]
+IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match named a version that is no longer current"}
+}
+
+
+class PageQuery(InputModel):
+    limit: Limit = DEFAULT_LIMIT
+    cursor: str | None = Field(default=None, max_length=512, description="From `next_cursor`.")
+
+
+class SongListQuery(PageQuery):
+    genre: Genre | None = None
+    artist_id: PydanticObjectId | None = None
+    year_from: ReleaseYear | None = None
+    year_to: ReleaseYear | None = None
+    country: CountryCode | None = Field(default=None, description="Only songs with views there.")
+    sort: SongSort = "-created_at"
+
+
+class ArtistListQuery(PageQuery):
+    sort: ArtistSort = "-created_at"
+
+
+class AlbumListQuery(PageQuery):
+    artist_id: PydanticObjectId | None = None
+
+
+class ArtistSongsQuery(PageQuery):
+    sort: SongSort = "-created_at"
+
+
+def _song_page(songs: list[Song], next_cursor: str | None) -> Page[SongOut]:
+    return Page[SongOut](items=[SongOut.model_validate(s) for s in songs], next_cursor=next_cursor)
+
+
+# Artists
+
+
+@router.post("/artists", status_code=status.HTTP_201_CREATED, tags=["artists"])
+async def create_artist(data: ArtistCreate, response: Response) -> ArtistOut:
+    artist = await service.create_artist(data)
+    response.headers["Location"] = f"/v1/artists/{artist.id}"
+    set_etag(response, artist.version)
+    return ArtistOut.model_validate(artist)
+
+
+@router.get("/artists", tags=["artists"])
+async def list_artists(query: Annotated[ArtistListQuery, Query()]) -> Page[ArtistOut]:
+    artists, next_cursor = await repository.list_artists(query.sort, query.limit, query.cursor)
+    return Page[ArtistOut](
+        items=[ArtistOut.model_validate(a) for a in artists], next_cursor=next_cursor
+    )
+
+
+@router.get("/artists/{artist_id}", tags=["artists"])
+async def get_artist(artist: ValidArtist, response: Response) -> ArtistOut:
+    set_etag(response, artist.version)
+    return ArtistOut.model_validate(artist)
+
+
+@router.patch("/artists/{artist_id}", tags=["artists"], responses=IF_MATCH_DOC)
+async def update_artist(
+    artist: ValidArtist, data: ArtistUpdate, expected: ExpectedVersion, response: Response
+) -> ArtistOut:
+    updated = await service.update_artist(artist, data, expected)
+    set_etag(response, updated.version)
+    return ArtistOut.model_validate(updated)
+
+
+@router.delete("/artists/{artist_id}", status_code=204, tags=["artists"], responses=IF_MATCH_DOC)
+async def delete_artist(artist: ValidArtist, expected: ExpectedVersion) -> None:
+    await service.delete_artist(artist, expected)
+
+
+@router.get("/artists/{artist_id}/songs", tags=["artists"])
+async def artist_songs(
+    artist: ValidArtist, query: Annotated[ArtistSongsQuery, Query()]
+) -> Page[SongOut]:
+    songs, next_cursor = await repository.list_songs(
+        SongFilters(artist_id=artist.id), query.sort, query.limit, query.cursor
+    )
+    return _song_page(songs, next_cursor)
+
+
+# Songs (static paths before `/songs/{song_id}`)
+
+
+@router.post("/songs", status_code=status.HTTP_201_CREATED, tags=["songs"])
+async def create_song(data: SongCreate, response: Response) -> SongOut:
+    song = await service.create_song(data)
+    response.headers["Location"] = f"/v1/songs/{song.id}"
+    set_etag(response, song.version)
+    return SongOut.model_validate(song)
+
+
+@router.get("/songs", tags=["songs"])
+async def list_songs(query: Annotated[SongListQuery, Query()]) -> Page[SongOut]:
+    filters = SongFilters(
+        genre=query.genre,
+        artist_id=query.artist_id,
+        year_from=query.year_from,
+        year_to=query.year_to,
+        country=query.country,
+    )
+    songs, next_cursor = await service.list_songs(filters, query.sort, query.limit, query.cursor)
+    return _song_page(songs, next_cursor)
+
+
+@router.get(
+    "/songs/by-year/{year}",
+    tags=["songs"],
+    summary="Songs released in a year (the release-year index)",
+)
+async def songs_by_year(
+    year: Annotated[int, Field(ge=1900, le=2100)], limit: Annotated[Limit, Query()] = DEFAULT_LIMIT
+) -> list[SongOut]:
+    return [SongOut.model_validate(s) for s in await repository.songs_by_year(year, limit)]
+
+
+@router.get(
+    "/songs/by-artist",
+    tags=["songs"],
+    summary="Full-text search on artist name and title (the text index)",
+)
+async def songs_by_artist(
+    q: Annotated[str, Query(min_length=1, max_length=200, examples=["mars"])],
+    limit: Annotated[Limit, Query()] = DEFAULT_LIMIT,
+) -> SongSearchResult:
+    songs, strategy = await repository.search_songs_by_artist(q, limit)
+    return SongSearchResult(items=[SongOut.model_validate(s) for s in songs], strategy=strategy)
+
+
+@router.get(
+    "/songs/{song_id}",
+    tags=["songs"],
+    response_model=SongOut,
+    responses={304: {"description": "Not modified: the If-None-Match ETag is current"}},
+)
+async def get_song(
+    song: ValidSong,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> SongOut | Response:
+    if matches_if_none_match(if_none_match, song.version):
+        return Response(
+            status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": f'"{song.version}"'}
+        )
+    set_etag(response, song.version)
+    return SongOut.model_validate(song)
+
+
+@router.patch("/songs/{song_id}", tags=["songs"], responses=IF_MATCH_DOC)
+async def update_song(
+    song: ValidSong, data: SongUpdate, expected: ExpectedVersion, response: Response
+) -> SongOut:
+    updated = await service.update_song(song, data, expected)
+    set_etag(response, updated.version)
+    return SongOut.model_validate(updated)
+
+
+@router.delete("/songs/{song_id}", status_code=204, tags=["songs"], responses=IF_MATCH_DOC)
+async def delete_song(song: ValidSong, expected: ExpectedVersion) -> None:
+    await service.delete_song(song, expected)
+
+
+# Albums
+
+
+@router.get("/albums", tags=["albums"])
+async def list_albums(query: Annotated[AlbumListQuery, Query()]) -> Page[AlbumSummary]:
+    albums, next_cursor = await repository.list_albums(query.artist_id, query.limit, query.cursor)
+    return Page[AlbumSummary](
+        items=[AlbumSummary.model_validate(a) for a in albums], next_cursor=next_cursor
+    )
+
+
+@router.get("/albums/{album_id}", tags=["albums"])
+async def get_album(album_id: Annotated[str, Field(max_length=512)]) -> AlbumDetail:
+    summary, tracks = await service.album_detail(album_id)
+    return AlbumDetail(**summary, tracks=[SongOut.model_validate(t) for t in tracks])

@@ -1,0 +1,49 @@
+"""Optimistic concurrency: a document's `version` is its ETag; `If-Match` guards writes.
+
+Each write increments `version` in the same atomic update that checks it, so two
+clients that read version 3 cannot both write: the second gets 412 and re-reads.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Response
+
+from beatstream.errors import InvalidInputError
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)
+
+
+def parse_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(description='Only write if the current ETag is one of these (`"3"`), or `*`.'),
+    ] = None,
+) -> int | None:
+    """The version the client expects, or None when it did not ask for a check."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tags = [tag.strip() for tag in if_match.split(",") if tag.strip()]
+    if len(tags) != 1:
+        raise InvalidInputError("If-Match", "give exactly one ETag or *")
+    tag = tags[0].removeprefix("W/")
+    if not (tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit()):
+        raise InvalidInputError("If-Match", 'expected an ETag such as "3"')
+    return int(tag[1:-1])
+
+
+def matches_if_none_match(if_none_match: str | None, version: int) -> bool:
+    if if_none_match is None:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag(version) in tags
+
+
+ExpectedVersion = Annotated[int | None, Depends(parse_if_match)]

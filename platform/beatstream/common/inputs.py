@@ -1,0 +1,56 @@
+"""The base of every request body: unknown fields refused, operator keys refused.
+
+Typed fields already stop `{"title": {"$ne": null}}` (a dict is not a string), but
+free-form mappings (view counts per country, say) would let a `$` or dotted key
+through to MongoDB; refusing them here, for every body, names the key in the 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+
+MAX_STRING_LENGTH = 2_000
+OPERATOR_KEY_ERROR = "operator_key"
+
+
+def find_operator_key(value: Any, path: str = "") -> str | None:
+    """The path of the first key starting with `$` or containing `.`, or None."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and (key.startswith("$") or "." in key):
+                return here
+            found = find_operator_key(item, here)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = find_operator_key(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_STRING_LENGTH)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_operator_keys(cls, data: Any) -> Any:
+        found = find_operator_key(data)
+        if found:
+            raise PydanticCustomError(
+                OPERATOR_KEY_ERROR,
+                "key {key!r} is not allowed: keys may not start with '$' or contain '.'",
+                {"key": found},
+            )
+        return data
+
+
+class OutputModel(BaseModel):
+    """Responses list their fields explicitly; anything else on the document stays home."""
+
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
