@@ -29,20 +29,13 @@ from beatstream.catalog.schemas import (
 )
 from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
 from beatstream.common.countries import CountryCode
-from beatstream.common.inputs import InputModel
-from beatstream.common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from beatstream.common.pagination import DEFAULT_LIMIT, Limit, Page, PageQuery
 
 router = APIRouter()
 
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Items per page (1-100).")]
 IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match named a version that is no longer current"}
 }
-
-
-class PageQuery(InputModel):
-    limit: Limit = DEFAULT_LIMIT
-    cursor: str | None = Field(default=None, max_length=512, description="From `next_cursor`.")
 
 
 class SongListQuery(PageQuery):

@@ -13,19 +13,30 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from beanie import SortDirection
 from bson import ObjectId
 from pydantic import BaseModel, Field
 
+from beatstream.common.inputs import InputModel
 from beatstream.errors import InvalidInputError
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Items per page (1-100).")]
+
+
+class PageQuery(InputModel):
+    """`?limit=&cursor=`; subclasses add their filters and sorts."""
+
+    limit: Limit = DEFAULT_LIMIT
+    cursor: str | None = Field(default=None, max_length=512, description="From `next_cursor`.")
 
 
 class Page(BaseModel, Generic[T]):

@@ -159,7 +159,9 @@ async def test_delete_honours_if_match(client: httpx.AsyncClient, make_song: Fac
     assert (await client.get(path)).status_code == 404
 
 
-async def test_by_year_returns_that_year_only(client: httpx.AsyncClient, make_song: Factory) -> None:
+async def test_by_year_returns_that_year_only(
+    client: httpx.AsyncClient, make_song: Factory
+) -> None:
     artist_song = await make_song(album={"title": "Uptown Special", "release_year": 2014})
     await make_song(album={"title": "25", "release_year": 2015})
 
