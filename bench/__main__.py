@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("health_ready", "stack_up")
+BENCHMARKS = ("health_ready", "stack_up", "playlist_read", "song_models", "catalog_api")
 
 names = sys.argv[1:] or list(BENCHMARKS)
 for name in names:

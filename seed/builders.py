@@ -8,6 +8,7 @@ seed loader feed through the same validation.
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 GENRES = ("pop", "rock", "hip-hop", "funk", "soul", "jazz", "electronic", "indie", "latin", "r&b")
@@ -68,5 +69,71 @@ def song_payload(rng: random.Random, artist_id: str, **overrides: Any) -> dict[s
         "duration_s": rng.randint(90, 420),
         "album": {"title": _title(rng), "release_year": rng.randint(1960, 2026)},
         "views_per_country": views_per_country(rng),
+    }
+    return {**payload, **overrides}
+
+
+# Listeners and plays. Dates fall in a fixed past window (not "now"), so the same
+# seed gives the same data on any day and never a date in the future.
+
+_FIRST_NAMES = ("Ada", "Luca", "Maya", "Kenji", "Amara", "Sofia", "Omar", "Ines", "Noah", "Lea")
+_LAST_NAMES = ("Rossi", "Smith", "Garcia", "Tanaka", "Okafor", "Muller", "Silva", "Dubois")
+_EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
+_WINDOW_DAYS = 10 * 365  # 2015-01-01 to late 2024
+_PRICES = {"basic subscription": "4.99", "premium subscription": "9.99"}
+
+
+def _instant(rng: random.Random, start: datetime = _EPOCH, days: int = _WINDOW_DAYS) -> datetime:
+    return start + timedelta(seconds=rng.randrange(days * 86_400))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def subscription_actions(rng: random.Random) -> list[dict[str, Any]]:
+    """A plausible history: subscribe, sometimes upgrade or downgrade, sometimes leave
+    (and maybe come back), in date order. Unsubscriptions carry no amount."""
+    actions: list[dict[str, Any]] = []
+    moment = _instant(rng, days=_WINDOW_DAYS // 2)
+    subscribed = False
+    for _ in range(rng.randint(0, 5)):
+        if subscribed and rng.random() < 0.35:
+            actions.append({"action": "unsubscription", "date": _iso(moment), "amount": None})
+            subscribed = False
+        else:
+            kind = rng.choice(tuple(_PRICES))
+            actions.append({"action": kind, "date": _iso(moment), "amount": _PRICES[kind]})
+            subscribed = True
+        moment += timedelta(days=rng.randint(20, 400))
+    return actions
+
+
+def listener_payload(rng: random.Random, **overrides: Any) -> dict[str, Any]:
+    """A listener (personal data, all fake). The email ends in 32 random bits from `rng`,
+    so emails from one seed are distinct in practice yet repeat run to run."""
+    first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+    payload = {
+        "name": f"{first} {last}",
+        "email": f"{first}.{last}.{rng.getrandbits(32):08x}@example.com".lower(),
+        "year_of_birth": rng.randint(1945, 2008),
+        "country": rng.choice(COUNTRIES),
+        "consent_to_share_data": rng.random() < 0.6,
+        "actions": subscription_actions(rng),
+    }
+    return {**payload, **overrides}
+
+
+def play_payload(
+    rng: random.Random, listener_id: str, song_id: str, **overrides: Any
+) -> dict[str, Any]:
+    """One play: mostly whole songs, some skipped within seconds."""
+    skipped = rng.random() < 0.25
+    payload = {
+        "listener_id": listener_id,
+        "song_id": song_id,
+        "played_at": _iso(_instant(rng)),
+        "country": rng.choice(COUNTRIES),
+        "ms_played": rng.randint(0, 30_000) if skipped else rng.randint(90_000, 420_000),
     }
     return {**payload, **overrides}

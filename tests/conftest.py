@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.servers",
     "tests.fixtures.catalog",
+    "tests.fixtures.listeners",
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
+from pymongo.monitoring import CommandListener
 
 from beatstream import __version__
 from beatstream.api import v1
@@ -14,13 +17,16 @@ from beatstream.problems import install_problem_handlers
 from beatstream.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, mongo_listeners: Sequence[CommandListener] = ()
+) -> FastAPI:
+    """`mongo_listeners`: PyMongo command listeners for the app's client (metrics, tests)."""
     settings = settings or get_settings()
     app = FastAPI(
         title=settings.api.title,
         version=__version__,
         summary="Catalogue, playlists, listeners, search and analytics for music streaming.",
-        lifespan=build_lifespan(settings),
+        lifespan=build_lifespan(settings, mongo_listeners),
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

@@ -7,12 +7,13 @@ will all fail helps nobody, and an orchestrator restarting us is the right respo
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypedDict
 
 from beanie import init_beanie
 from fastapi import FastAPI
+from pymongo.monitoring import CommandListener
 
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
@@ -32,13 +33,13 @@ class AppState(TypedDict):
 
 
 def build_lifespan(
-    settings: Settings,
+    settings: Settings, mongo_listeners: Sequence[CommandListener] = ()
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[AppState]:
         stores: Stores | None = None
         try:
-            stores = open_stores(settings)
+            stores = open_stores(settings, mongo_listeners)
             statuses = await require_all_up(stores, settings.startup.ping_timeout_s)
         except StoreUnavailableError as exc:
             logger.error("cannot start: %s", exc.detail, extra={"store": exc.store})

@@ -66,13 +66,16 @@ def request_id_of(request: Request) -> str | None:
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
-    """`("query", "limit")` -> `limit`; `("body", "album", "year")` -> `album.year`."""
-    parts = (
-        [str(p) for p in loc[1:]]
-        if loc and loc[0] in {"body", "query", "path", "header"}
-        else [str(p) for p in loc]
-    )
-    return ".".join(parts) or "body"
+    """`("query", "limit")` -> `limit`; `("body", "events", 3, "song_id")` -> `events[3].song_id`.
+
+    The same notation the operator-key check and the services use, so a client can
+    match every error of one response against its body the same way.
+    """
+    parts = loc[1:] if loc and loc[0] in {"body", "query", "path", "header"} else loc
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
 
 
 def _offending_field(error: Mapping[str, Any]) -> str:

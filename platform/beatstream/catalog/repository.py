@@ -10,16 +10,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
 from beatstream.catalog.documents import Artist, Song
 from beatstream.common.pagination import SortSpec
-from beatstream.common.repository import keyset_page, versioned_delete, versioned_update
+from beatstream.common.repository import (
+    explain_find,
+    keyset_rows,
+    versioned_delete,
+    versioned_update,
+)
 from beatstream.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
 
 ASC, DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
+Row = dict[str, Any]
+"""A raw MongoDB document: list endpoints validate these straight into response models."""
+
+
+def _songs() -> AsyncCollection[Row]:
+    return Song.get_pymongo_collection()
+
 
 SONG_SORTS = {
     "-created_at": SortSpec("-created_at", "created_at", descending=True),
@@ -74,10 +87,8 @@ async def get_artist(artist_id: PydanticObjectId) -> Artist | None:
     return await Artist.get(artist_id)
 
 
-async def list_artists(
-    sort: str, limit: int, cursor: str | None
-) -> tuple[list[Artist], str | None]:
-    return await keyset_page(Artist, {}, ARTIST_SORTS[sort], limit, cursor)
+async def list_artists(sort: str, limit: int, cursor: str | None) -> tuple[list[Row], str | None]:
+    return await keyset_rows(Artist, {}, ARTIST_SORTS[sort], limit, cursor)
 
 
 async def update_artist(
@@ -116,8 +127,8 @@ async def get_song(song_id: PydanticObjectId) -> Song | None:
 
 async def list_songs(
     filters: SongFilters, sort: str, limit: int, cursor: str | None
-) -> tuple[list[Song], str | None]:
-    return await keyset_page(Song, filters.query(), SONG_SORTS[sort], limit, cursor)
+) -> tuple[list[Row], str | None]:
+    return await keyset_rows(Song, filters.query(), SONG_SORTS[sort], limit, cursor)
 
 
 async def update_song(
@@ -130,43 +141,47 @@ async def delete_song(song_id: PydanticObjectId, expected: int | None) -> bool:
     return await versioned_delete(Song, song_id, expected)
 
 
-async def songs_by_year(year: int, limit: int) -> list[Song]:
+BY_YEAR_SORT = [("album.release_year", DESC), ("_id", DESC)]
+
+
+def _by_year(year: int) -> dict[str, Any]:
+    return {"album.release_year": year}
+
+
+def _text_search(text: str) -> dict[str, Any]:
+    return {"$text": {"$search": text}}
+
+
+async def songs_by_year(year: int, limit: int) -> list[Row]:
     """Served by the `album_release_year_desc` index (the reference design's year query)."""
-    return (
-        await Song.find({"album.release_year": year})
-        .sort([("album.release_year", DESC), ("_id", DESC)])
-        .limit(limit)
-        .to_list()
-    )
+    found = _songs().find(_by_year(year)).sort(BY_YEAR_SORT)
+    rows: list[Row] = await found.limit(limit).to_list(limit)
+    return rows
 
 
-async def search_songs_by_artist(text: str, limit: int) -> tuple[list[Song], str]:
+async def search_songs_by_artist(text: str, limit: int) -> tuple[list[Row], str]:
     """MongoDB `$text` over artist name and title, best matches first.
 
     A server without text search (the local stand-in) gets a case-insensitive match
     on the artist's name instead, so the endpoint still answers; the result says
     which way it was found.
     """
-    collection = Song.get_pymongo_collection()
     try:
         cursor = (
-            collection.find({"$text": {"$search": text}}, {"score": {"$meta": "textScore"}})
+            _songs()
+            .find(_text_search(text), {"score": {"$meta": "textScore"}})
             .sort([("score", {"$meta": "textScore"}), ("_id", 1)])
             .limit(limit)
         )
-        rows = await cursor.to_list(limit)
-        return [Song.model_validate(row) for row in rows], "text_index"
+        rows: list[Row] = await cursor.to_list(limit)
+        return rows, "text_index"
     except OperationFailure as exc:
         logger.warning("text search unavailable, matching artist names instead: %s", exc.details)
     words = [re.escape(word) for word in text.split()]
     pattern = "|".join(words) or re.escape(text)
-    songs = (
-        await Song.find({"artist.name": {"$regex": pattern, "$options": "i"}})
-        .sort([("_id", ASC)])
-        .limit(limit)
-        .to_list()
-    )
-    return songs, "regex_fallback"
+    found = _songs().find({"artist.name": {"$regex": pattern, "$options": "i"}})
+    rows = await found.sort([("_id", ASC)]).limit(limit).to_list(limit)
+    return rows, "regex_fallback"
 
 
 # Albums (grouped from the songs that embed them)
@@ -232,11 +247,24 @@ async def list_albums(
     return albums, next_cursor
 
 
-async def album_tracks(artist_id: PydanticObjectId, title: str, release_year: int) -> list[Song]:
-    return (
-        await Song.find(
-            {"artist.id": artist_id, "album.title": title, "album.release_year": release_year}
-        )
-        .sort([("created_at", ASC), ("_id", ASC)])
-        .to_list()
+async def album_tracks(artist_id: PydanticObjectId, title: str, release_year: int) -> list[Row]:
+    found = _songs().find(
+        {"artist.id": artist_id, "album.title": title, "album.release_year": release_year}
     )
+    rows: list[Row] = await found.sort([("created_at", ASC), ("_id", ASC)]).to_list(None)
+    return rows
+
+
+# Query plans, for the admin explain diagnostic: the same queries the endpoints run.
+
+
+async def explain_song_list(filters: SongFilters, sort: str, limit: int) -> dict[str, Any]:
+    return await explain_find(Song, filters.query(), SONG_SORTS[sort].mongo_sort, limit + 1)
+
+
+async def explain_songs_by_year(year: int, limit: int) -> dict[str, Any]:
+    return await explain_find(Song, _by_year(year), BY_YEAR_SORT, limit)
+
+
+async def explain_song_search(text: str, limit: int) -> dict[str, Any]:
+    return await explain_find(Song, _text_search(text), [("_id", ASC)], limit)

@@ -10,8 +10,7 @@ from pydantic import Field
 
 from beatstream.catalog import repository, service
 from beatstream.catalog.dependencies import ValidArtist, ValidSong
-from beatstream.catalog.documents import Song
-from beatstream.catalog.repository import SongFilters
+from beatstream.catalog.repository import Row, SongFilters
 from beatstream.catalog.schemas import (
     AlbumDetail,
     AlbumSummary,
@@ -59,7 +58,7 @@ class ArtistSongsQuery(PageQuery):
     sort: SongSort = "-created_at"
 
 
-def _song_page(songs: list[Song], next_cursor: str | None) -> Page[SongOut]:
+def _song_page(songs: list[Row], next_cursor: str | None) -> Page[SongOut]:
     return Page[SongOut](items=[SongOut.model_validate(s) for s in songs], next_cursor=next_cursor)
 
 

@@ -9,7 +9,7 @@ from beanie import PydanticObjectId
 from pydantic import ConfigDict, Field, NonNegativeInt, model_validator
 
 from beatstream.common.countries import CountryCode
-from beatstream.common.inputs import InputModel, OutputModel
+from beatstream.common.inputs import DocumentId, InputModel, OutputModel
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Genre = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9 &'/-]{0,39}$", examples=["pop"])]
@@ -78,7 +78,7 @@ class ArtistOut(OutputModel):
         }
     )
 
-    id: PydanticObjectId
+    id: DocumentId
     name: str
     country: str
     genres: list[str]
@@ -160,7 +160,7 @@ class SongOut(OutputModel):
         }
     )
 
-    id: PydanticObjectId
+    id: DocumentId
     title: str
     artist: ArtistRefOut
     genre: str

@@ -8,7 +8,7 @@ from beanie import PydanticObjectId
 
 from beatstream.catalog import repository
 from beatstream.catalog.documents import Album, Artist, ArtistRef, Song
-from beatstream.catalog.repository import SongFilters
+from beatstream.catalog.repository import Row, SongFilters
 from beatstream.catalog.schemas import ArtistCreate, ArtistUpdate, SongCreate, SongUpdate
 from beatstream.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -78,13 +78,13 @@ async def delete_song(song: Song, expected: int | None) -> None:
 
 async def list_songs(
     filters: SongFilters, sort: str, limit: int, cursor: str | None
-) -> tuple[list[Song], str | None]:
+) -> tuple[list[Row], str | None]:
     if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
         raise InvalidInputError("year_from", "year_from must not be after year_to")
     return await repository.list_songs(filters, sort, limit, cursor)
 
 
-async def album_detail(album_id: str) -> tuple[dict[str, Any], list[Song]]:
+async def album_detail(album_id: str) -> tuple[dict[str, Any], list[Row]]:
     artist_id, title, year = repository.parse_album_id(album_id)
     tracks = await repository.album_tracks(artist_id, title, year)
     if not tracks:
@@ -93,7 +93,7 @@ async def album_detail(album_id: str) -> tuple[dict[str, Any], list[Song]]:
         "id": album_id,
         "title": title,
         "release_year": year,
-        "artist": tracks[0].artist.model_dump(),
+        "artist": tracks[0]["artist"],
         "track_count": len(tracks),
     }
     return summary, tracks

@@ -7,9 +7,10 @@ through to MongoDB; refusing them here, for every body, names the key in the 422
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from beanie import PydanticObjectId
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 MAX_STRING_LENGTH = 2_000
@@ -54,3 +55,10 @@ class OutputModel(BaseModel):
     """Responses list their fields explicitly; anything else on the document stays home."""
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+
+DocumentId = Annotated[
+    PydanticObjectId,
+    Field(validation_alias=AliasChoices("id", "_id"), description="24 hex digits."),
+]
+"""An output `id` filled from a Beanie document (`id`) or a raw MongoDB row (`_id`)."""

@@ -8,13 +8,14 @@ Clients connect lazily; `beatstream.stores.probe` is what proves them reachable.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.monitoring import CommandListener
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
@@ -48,9 +49,13 @@ class Stores:
         return self.mongo[self.settings.mongodb.db]
 
 
-def create_mongo_client(settings: MongoSettings) -> AsyncMongoClient[MongoDocument]:
+def create_mongo_client(
+    settings: MongoSettings, event_listeners: Sequence[CommandListener] = ()
+) -> AsyncMongoClient[MongoDocument]:
+    """`event_listeners`: PyMongo monitoring hooks (metrics, tracing, command counts)."""
     return AsyncMongoClient(
         settings.url,
+        event_listeners=list(event_listeners),
         appname="beatstream",
         tz_aware=True,
         uuidRepresentation="standard",
@@ -89,10 +94,12 @@ def _create(name: str, section: StoreSection, factory: Callable[[Any], T]) -> T:
         ) from None
 
 
-def open_stores(settings: Settings) -> Stores:
+def open_stores(settings: Settings, mongo_listeners: Sequence[CommandListener] = ()) -> Stores:
     return Stores(
         settings=settings,
-        mongo=_create("mongodb", settings.mongodb, create_mongo_client),
+        mongo=_create(
+            "mongodb", settings.mongodb, lambda s: create_mongo_client(s, mongo_listeners)
+        ),
         es=_create("elasticsearch", settings.elasticsearch, create_es_client),
         redis=_create("redis", settings.redis, create_redis_client),
     )

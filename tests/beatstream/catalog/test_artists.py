@@ -90,7 +90,7 @@ async def test_artist_list_pages_by_name(client: httpx.AsyncClient, make_artist:
     [
         ({"name": "", "country": "GB"}, "name"),
         ({"name": "A", "country": "ZZ"}, "country"),
-        ({"name": "A", "country": "GB", "genres": ["Not A Slug!"]}, "genres.0"),
+        ({"name": "A", "country": "GB", "genres": ["Not A Slug!"]}, "genres[0]"),
         ({"name": "A", "country": "GB", "version": 7}, "version"),
         ({"name": {"$gt": ""}, "country": "GB"}, "name.$gt"),
     ],

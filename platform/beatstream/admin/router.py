@@ -1,0 +1,49 @@
+"""Diagnostics for operators: which index serves each catalogue query (MongoDB `explain`).
+
+Explaining costs a round trip, so it lives here on demand rather than on every
+response. Servers without `explain` (the local stand-in) answer 501.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from beatstream.admin.schemas import QueryPlan
+from beatstream.catalog import repository
+from beatstream.catalog.repository import SongFilters
+from beatstream.catalog.router import SongListQuery
+from beatstream.common.pagination import DEFAULT_LIMIT
+
+router = APIRouter(prefix="/admin/explain", tags=["admin"])
+UNSUPPORTED: dict[int | str, dict[str, Any]] = {
+    501: {"description": "The MongoDB server cannot explain queries"}
+}
+
+
+@router.get("/songs", responses=UNSUPPORTED)
+async def explain_song_list(query: Annotated[SongListQuery, Query()]) -> QueryPlan:
+    filters = SongFilters(
+        genre=query.genre,
+        artist_id=query.artist_id,
+        year_from=query.year_from,
+        year_to=query.year_to,
+        country=query.country,
+    )
+    plan = await repository.explain_song_list(filters, query.sort, query.limit)
+    return QueryPlan(endpoint="GET /v1/songs", **plan)
+
+
+@router.get("/songs/by-year/{year}", responses=UNSUPPORTED)
+async def explain_songs_by_year(year: Annotated[int, Path(ge=1900, le=2100)]) -> QueryPlan:
+    plan = await repository.explain_songs_by_year(year, DEFAULT_LIMIT)
+    return QueryPlan(endpoint="GET /v1/songs/by-year/{year}", **plan)
+
+
+@router.get("/songs/by-artist", responses=UNSUPPORTED)
+async def explain_song_search(
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+) -> QueryPlan:
+    plan = await repository.explain_song_search(q, DEFAULT_LIMIT)
+    return QueryPlan(endpoint="GET /v1/songs/by-artist", **plan)

@@ -1,0 +1,30 @@
+"""Path-parameter dependencies: a malformed id is a 422, a well-formed unknown one a 404."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from beanie import PydanticObjectId
+from fastapi import Depends, Path
+
+from beatstream.listeners import repository, service
+from beatstream.listeners.documents import Listener
+
+ListenerId = Annotated[PydanticObjectId, Path(description="The listener's id (24 hex digits).")]
+SongId = Annotated[PydanticObjectId, Path(description="The song's id (24 hex digits).")]
+
+
+async def valid_listener_id(listener_id: ListenerId) -> Listener:
+    listener = await repository.get_listener(listener_id)
+    if listener is None:
+        raise service.listener_not_found(listener_id)
+    return listener
+
+
+async def existing_song_id(song_id: SongId) -> PydanticObjectId:
+    """Only the id: listing a song's plays needs to know it exists, not to load it."""
+    return await service.require_song(song_id)
+
+
+ValidListener = Annotated[Listener, Depends(valid_listener_id)]
+ExistingSongId = Annotated[PydanticObjectId, Depends(existing_song_id)]

@@ -1,0 +1,143 @@
+"""Thin HTTP layer for listeners and their plays: parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import Field
+
+from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
+from beatstream.common.inputs import InputModel
+from beatstream.common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from beatstream.listeners import repository, service
+from beatstream.listeners.dependencies import ExistingSongId, ValidListener
+from beatstream.listeners.documents import Listener, PlayEvent
+from beatstream.listeners.schemas import (
+    ActionIn,
+    ListenerCreate,
+    ListenerOut,
+    ListenerUpdate,
+    PlayBatch,
+    PlayBatchResult,
+    PlayCreate,
+    PlayOut,
+)
+
+router = APIRouter()
+
+IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match named a version that is no longer current"}
+}
+EMAIL_CONFLICT_DOC: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Another listener already has this email"}
+}
+
+
+class PlayPageQuery(InputModel):
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page.")
+    cursor: str | None = Field(default=None, max_length=512, description="From `next_cursor`.")
+
+
+def _listener_out(listener: Listener, response: Response) -> ListenerOut:
+    set_etag(response, listener.version)
+    return ListenerOut.model_validate(listener)
+
+
+def _play_page(plays: list[PlayEvent], next_cursor: str | None) -> Page[PlayOut]:
+    return Page[PlayOut](items=[PlayOut.model_validate(p) for p in plays], next_cursor=next_cursor)
+
+
+# Listeners
+
+
+@router.post(
+    "/listeners",
+    status_code=status.HTTP_201_CREATED,
+    tags=["listeners"],
+    responses=EMAIL_CONFLICT_DOC,
+)
+async def register_listener(data: ListenerCreate, response: Response) -> ListenerOut:
+    listener = await service.register_listener(data)
+    response.headers["Location"] = f"/v1/listeners/{listener.id}"
+    return _listener_out(listener, response)
+
+
+@router.get(
+    "/listeners/{listener_id}",
+    tags=["listeners"],
+    response_model=ListenerOut,
+    responses={304: {"description": "Not modified: the If-None-Match ETag is current"}},
+)
+async def get_listener(
+    listener: ValidListener,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> ListenerOut | Response:
+    if matches_if_none_match(if_none_match, listener.version):
+        return Response(
+            status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": f'"{listener.version}"'}
+        )
+    return _listener_out(listener, response)
+
+
+@router.patch(
+    "/listeners/{listener_id}",
+    tags=["listeners"],
+    responses={**IF_MATCH_DOC, **EMAIL_CONFLICT_DOC},
+)
+async def update_listener(
+    listener: ValidListener, data: ListenerUpdate, expected: ExpectedVersion, response: Response
+) -> ListenerOut:
+    return _listener_out(await service.update_listener(listener, data, expected), response)
+
+
+@router.delete(
+    "/listeners/{listener_id}", status_code=204, tags=["listeners"], responses=IF_MATCH_DOC
+)
+async def delete_listener(listener: ValidListener, expected: ExpectedVersion) -> None:
+    """Erases the listener and all of their plays."""
+    await service.delete_listener(listener, expected)
+
+
+@router.post("/listeners/{listener_id}/actions", tags=["listeners"], responses=IF_MATCH_DOC)
+async def add_action(
+    listener: ValidListener, data: ActionIn, expected: ExpectedVersion, response: Response
+) -> ListenerOut:
+    """Appends one subscription event; the history is never rewritten."""
+    return _listener_out(await service.add_action(listener, data, expected), response)
+
+
+@router.get("/listeners/{listener_id}/plays", tags=["listeners", "plays"])
+async def listener_plays(
+    listener: ValidListener, query: Annotated[PlayPageQuery, Query()]
+) -> Page[PlayOut]:
+    """The listener's plays, newest first."""
+    assert listener.id is not None
+    plays, next_cursor = await repository.plays_of_listener(listener.id, query.limit, query.cursor)
+    return _play_page(plays, next_cursor)
+
+
+# Plays
+
+
+@router.post("/plays", status_code=status.HTTP_201_CREATED, tags=["plays"])
+async def record_play(data: PlayCreate) -> PlayOut:
+    return PlayOut.model_validate(await service.record_play(data))
+
+
+@router.post("/plays/batch", status_code=status.HTTP_201_CREATED, tags=["plays"])
+async def record_plays(batch: PlayBatch) -> PlayBatchResult:
+    """1 to 500 plays, checked in full before one unordered insert: an invalid event
+    (`events.3.ms_played`) or an unknown listener or song (`events[3].song_id`) is a
+    422 naming it, and then nothing of the batch is stored."""
+    return PlayBatchResult(inserted=await service.record_plays(batch))
+
+
+@router.get("/songs/{song_id}/plays", tags=["plays"])
+async def song_plays(
+    song_id: ExistingSongId, query: Annotated[PlayPageQuery, Query()]
+) -> Page[PlayOut]:
+    """The song's plays, newest first."""
+    plays, next_cursor = await repository.plays_of_song(song_id, query.limit, query.cursor)
+    return _play_page(plays, next_cursor)

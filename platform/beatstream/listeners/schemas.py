@@ -1,0 +1,285 @@
+"""Request and response models for listeners and play events (under /v1).
+
+Listeners are personal data: every response model lists its fields explicitly, so a
+field added to the document later is never published by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from beanie import PydanticObjectId
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+
+from beatstream.common.countries import CountryCode
+from beatstream.common.inputs import InputModel, OutputModel
+from beatstream.listeners.documents import SubscriptionActionType
+
+MAX_BATCH = 500
+MAX_ACTIONS_AT_REGISTRATION = 200
+MAX_MS_PLAYED = 24 * 3600 * 1000
+# Device clocks drift; a play stamped a little ahead of ours is still believable.
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _not_after_this_year(year: int) -> int:
+    if year > datetime.now(UTC).year:
+        raise ValueError("year_of_birth may not be in the future")
+    return year
+
+
+def _utc_past_instant(value: datetime) -> datetime:
+    """UTC at millisecond precision (what MongoDB keeps), and not in the future.
+
+    Normalising here means the value a client gets back equals the stored one, and
+    keyset cursors built from either compare equal.
+    """
+    value = value.astimezone(UTC)
+    value = value.replace(microsecond=value.microsecond // 1000 * 1000)
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("may not be in the future")
+    if value < EARLIEST_INSTANT:
+        raise ValueError("may not be before 2000-01-01")
+    return value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    ),
+    Field(examples=["ada@example.com"], description="Stored lower-cased; unique."),
+]
+YearOfBirth = Annotated[
+    int,
+    Field(ge=1900, examples=[1990], description="1900 to the current year."),
+    AfterValidator(_not_after_this_year),
+]
+PastInstant = Annotated[
+    AwareDatetime,
+    Field(description="With a UTC offset; not in the future (5 minutes of clock skew allowed)."),
+    AfterValidator(_utc_past_instant),
+]
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=2, examples=["9.99"]),
+]
+MsPlayed = Annotated[int, Field(ge=0, le=MAX_MS_PLAYED, examples=[184_000])]
+
+
+def _require_changes(model: InputModel) -> None:
+    if not model.model_fields_set:
+        raise ValueError("give at least one field to change")
+    if any(getattr(model, f) is None for f in model.model_fields_set):
+        raise ValueError("fields may not be set to null")
+
+
+# Listeners
+
+
+class ActionIn(InputModel):
+    """One subscription event; `date` defaults to now, `amount` to none (free or unknown)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "action": "premium subscription",
+                    "date": "2026-01-05T10:00:00Z",
+                    "amount": "9.99",
+                }
+            ]
+        }
+    )
+
+    action: SubscriptionActionType
+    date: PastInstant | None = None
+    amount: Amount | None = None
+
+
+class ActionOut(OutputModel):
+    action: SubscriptionActionType
+    date: datetime
+    amount: Decimal | None = Field(description="A decimal string, so no float rounding.")
+
+
+class ListenerCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Ada Lovelace",
+                    "email": "Ada@Example.com",
+                    "year_of_birth": 1990,
+                    "country": "GB",
+                    "consent_to_share_data": True,
+                    "actions": [
+                        {
+                            "action": "basic subscription",
+                            "date": "2024-03-01T09:30:00Z",
+                            "amount": "4.99",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    name: Name
+    email: Email
+    year_of_birth: YearOfBirth
+    country: CountryCode
+    # Strict: consent must be an explicit JSON true/false, never "yes" or 1.
+    consent_to_share_data: StrictBool = False
+    actions: list[ActionIn] = Field(default_factory=list, max_length=MAX_ACTIONS_AT_REGISTRATION)
+
+
+class ListenerUpdate(InputModel):
+    """Only the fields given change. Subscription history is appended, never replaced."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"consent_to_share_data": False}]})
+
+    name: Name | None = None
+    email: Email | None = None
+    year_of_birth: YearOfBirth | None = None
+    country: CountryCode | None = None
+    consent_to_share_data: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ListenerUpdate:
+        _require_changes(self)
+        return self
+
+
+class ListenerOut(OutputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6650f1c2a1b2c3d4e5f60720",
+                    "name": "Ada Lovelace",
+                    "email": "ada@example.com",
+                    "year_of_birth": 1990,
+                    "country": "GB",
+                    "consent_to_share_data": True,
+                    "actions": [
+                        {
+                            "action": "basic subscription",
+                            "date": "2024-03-01T09:30:00Z",
+                            "amount": "4.99",
+                        }
+                    ],
+                    "created_at": "2026-01-05T10:00:00Z",
+                    "updated_at": "2026-01-05T10:00:00Z",
+                    "version": 1,
+                }
+            ]
+        }
+    )
+
+    id: PydanticObjectId
+    name: str
+    email: str
+    year_of_birth: int
+    country: str
+    consent_to_share_data: bool
+    actions: list[ActionOut]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+# Plays
+
+
+class PlayCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "listener_id": "6650f1c2a1b2c3d4e5f60720",
+                    "song_id": "6650f1c2a1b2c3d4e5f60719",
+                    "played_at": "2026-01-05T10:03:00Z",
+                    "country": "IT",
+                    "ms_played": 184000,
+                }
+            ]
+        }
+    )
+
+    listener_id: PydanticObjectId
+    song_id: PydanticObjectId
+    played_at: PastInstant | None = Field(
+        default=None, description="When the play started; defaults to when it is received."
+    )
+    country: CountryCode
+    ms_played: MsPlayed
+
+
+class PlayBatch(InputModel):
+    """Up to 500 plays in one request: what a player uploads after being offline."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "listener_id": "6650f1c2a1b2c3d4e5f60720",
+                            "song_id": "6650f1c2a1b2c3d4e5f60719",
+                            "played_at": "2026-01-05T10:03:00Z",
+                            "country": "IT",
+                            "ms_played": 184000,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    events: list[PlayCreate] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class PlayOut(OutputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6650f1c2a1b2c3d4e5f60730",
+                    "listener_id": "6650f1c2a1b2c3d4e5f60720",
+                    "song_id": "6650f1c2a1b2c3d4e5f60719",
+                    "played_at": "2026-01-05T10:03:00Z",
+                    "country": "IT",
+                    "ms_played": 184000,
+                }
+            ]
+        }
+    )
+
+    id: PydanticObjectId
+    listener_id: PydanticObjectId
+    song_id: PydanticObjectId
+    played_at: datetime
+    country: str
+    ms_played: int
+
+
+class PlayBatchResult(OutputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"inserted": 500}]})
+
+    inserted: int = Field(description="How many plays were stored (every event of the batch).")

@@ -1,0 +1,133 @@
+"""Listener and play rules: unique emails, appended subscription history, plays that
+point at real listeners and songs, and a listener's erasure taking their plays along."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import PydanticObjectId
+
+from beatstream.common.documents import utcnow
+from beatstream.errors import InvalidInputError, NotFoundError
+from beatstream.listeners import repository
+from beatstream.listeners.documents import Listener, PlayEvent, SubscriptionAction
+from beatstream.listeners.schemas import (
+    ActionIn,
+    ListenerCreate,
+    ListenerUpdate,
+    PlayBatch,
+    PlayCreate,
+)
+
+
+def listener_not_found(listener_id: PydanticObjectId) -> NotFoundError:
+    return NotFoundError(f"no listener with id {listener_id}")
+
+
+def song_not_found(song_id: PydanticObjectId) -> NotFoundError:
+    return NotFoundError(f"no song with id {song_id}")
+
+
+def _action(data: ActionIn) -> SubscriptionAction:
+    return SubscriptionAction(action=data.action, date=data.date or utcnow(), amount=data.amount)
+
+
+# Listeners
+
+
+async def register_listener(data: ListenerCreate) -> Listener:
+    listener = Listener(
+        **data.model_dump(exclude={"actions"}),
+        actions=[_action(a) for a in data.actions],
+    )
+    return await repository.insert_listener(listener)
+
+
+async def update_listener(
+    listener: Listener, data: ListenerUpdate, expected: int | None
+) -> Listener:
+    assert listener.id is not None
+    changes = data.model_dump(exclude_unset=True)
+    updated = await repository.update_listener(listener.id, changes, expected)
+    if updated is None:
+        raise listener_not_found(listener.id)
+    return updated
+
+
+async def add_action(listener: Listener, data: ActionIn, expected: int | None) -> Listener:
+    assert listener.id is not None
+    updated = await repository.push_action(listener.id, _action(data), expected)
+    if updated is None:
+        raise listener_not_found(listener.id)
+    return updated
+
+
+async def delete_listener(listener: Listener, expected: int | None) -> None:
+    """Erasure: the listener and every play of theirs (plays are personal data too)."""
+    assert listener.id is not None
+    if not await repository.delete_listener(listener.id, expected):
+        raise listener_not_found(listener.id)
+    await repository.delete_plays_of(listener.id)
+
+
+# Plays
+
+
+async def _require_references(events: list[PlayCreate], prefix: str | None) -> None:
+    """Every listener and song named exists: one `$in` query per collection.
+
+    Unknown references are all named in one 422 (`events[3].song_id`, or plain
+    `song_id` for a single play), before anything is written.
+    """
+    listeners = await repository.existing_listener_ids(e.listener_id for e in events)
+    songs = await repository.existing_song_ids(e.song_id for e in events)
+    problems: list[tuple[str, str]] = []
+    for index, event in enumerate(events):
+        where = f"{prefix}[{index}]." if prefix else ""
+        if event.listener_id not in listeners:
+            problems.append((f"{where}listener_id", f"no listener with id {event.listener_id}"))
+        if event.song_id not in songs:
+            problems.append((f"{where}song_id", f"no song with id {event.song_id}"))
+    if problems:
+        raise _unknown_references(problems)
+
+
+def _unknown_references(problems: list[tuple[str, str]]) -> InvalidInputError:
+    error = InvalidInputError(*problems[0])
+    if len(problems) > 1:
+        error.detail = "invalid input: " + ", ".join(field for field, _ in problems)
+        error.extra["errors"] = [
+            {"field": field, "in": "body", "message": message, "type": "value_error"}
+            for field, message in problems
+        ]
+    return error
+
+
+def _play(data: PlayCreate, received_at: datetime) -> PlayEvent:
+    return PlayEvent(
+        listener_id=data.listener_id,
+        song_id=data.song_id,
+        played_at=data.played_at or received_at,
+        country=data.country,
+        ms_played=data.ms_played,
+    )
+
+
+async def record_play(data: PlayCreate) -> PlayEvent:
+    await _require_references([data], prefix=None)
+    play = _play(data, utcnow())
+    await repository.insert_plays([play])
+    return play
+
+
+async def record_plays(batch: PlayBatch) -> int:
+    """All or nothing for bad input: every reference is checked before the one insert."""
+    await _require_references(batch.events, prefix="events")
+    received_at = utcnow()
+    return await repository.insert_plays([_play(e, received_at) for e in batch.events])
+
+
+async def require_song(song_id: PydanticObjectId) -> PydanticObjectId:
+    if not await repository.existing_song_ids([song_id]):
+        raise song_not_found(song_id)
+    return song_id

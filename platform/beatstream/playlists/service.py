@@ -1,0 +1,131 @@
+"""Playlist rules: songs must exist when added, order is the owner's, edits never collide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from beatstream.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from beatstream.playlists import repository
+from beatstream.playlists.documents import Playlist
+from beatstream.playlists.schemas import PlaylistCreate, PlaylistUpdate, SongMove, SongsAdd
+
+IMPLICIT_RETRIES = 3
+
+
+def playlist_not_found(playlist_id: PydanticObjectId) -> NotFoundError:
+    return NotFoundError(f"no playlist with id {playlist_id}")
+
+
+async def create_playlist(owner_id: PydanticObjectId, data: PlaylistCreate) -> Playlist:
+    return await repository.insert_playlist(Playlist(owner_id=owner_id, **data.model_dump()))
+
+
+async def update_playlist(
+    playlist: Playlist, data: PlaylistUpdate, expected: int | None
+) -> Playlist:
+    assert playlist.id is not None
+    updated = await repository.update_playlist(
+        playlist.id, data.model_dump(exclude_unset=True, mode="json"), expected
+    )
+    if updated is None:
+        raise playlist_not_found(playlist.id)
+    return updated
+
+
+async def delete_playlist(playlist: Playlist, expected: int | None) -> None:
+    assert playlist.id is not None
+    if not await repository.delete_playlist(playlist.id, expected):
+        raise playlist_not_found(playlist.id)
+
+
+async def read_with_songs(playlist_id: PydanticObjectId) -> dict[str, Any]:
+    """The playlist in its own order, each entry resolved, deleted songs flagged."""
+    found = await repository.get_playlist_with_songs(playlist_id)
+    if found is None:
+        raise playlist_not_found(playlist_id)
+    playlist, songs = found
+    entries, missing = [], []
+    for position, song_id in enumerate(playlist.get("song_ids", [])):
+        song = songs.get(song_id)
+        if song is None:
+            missing.append({"position": position, "song_id": song_id})
+        else:
+            entries.append({"position": position, "song": {**song, "id": song["_id"]}})
+    return {**playlist, "id": playlist["_id"], "songs": entries, "missing": missing}
+
+
+async def _edit_songs(
+    playlist: Playlist,
+    expected: int | None,
+    edit: Callable[[list[PydanticObjectId]], list[PydanticObjectId]],
+) -> Playlist:
+    """Rewrite the song list guarded by the version it was computed from.
+
+    With `If-Match`, a concurrent change is the client's to resolve (412). Without
+    it, the edit is re-applied to a fresh read, so two clients adding songs at the
+    same time both get their songs in, and neither overwrites the other.
+    """
+    assert playlist.id is not None
+    current = playlist
+    for _ in range(IMPLICIT_RETRIES):
+        if expected is not None and current.version != expected:
+            raise PreconditionFailedError(f"version {expected} is not current")
+        song_ids = edit(list(current.song_ids))
+        try:
+            updated = await repository.update_playlist(
+                playlist.id, {"song_ids": song_ids}, current.version
+            )
+        except PreconditionFailedError:
+            if expected is not None:
+                raise
+            refreshed = await repository.get_playlist(playlist.id)
+            if refreshed is None:
+                raise playlist_not_found(playlist.id) from None
+            current = refreshed
+            continue
+        if updated is None:
+            raise playlist_not_found(playlist.id)
+        return updated
+    raise ConflictError("the playlist kept changing while we wrote; try again")
+
+
+async def add_songs(playlist: Playlist, data: SongsAdd, expected: int | None) -> Playlist:
+    existing = await repository.existing_song_ids(list(set(data.song_ids)))
+    for index, song_id in enumerate(data.song_ids):
+        if song_id not in existing:
+            raise InvalidInputError(f"song_ids[{index}]", f"no song with id {song_id}")
+
+    assert playlist.id is not None
+    updated = await repository.push_songs(playlist.id, data.song_ids, data.position, expected)
+    if updated is None:
+        raise playlist_not_found(playlist.id)
+    return updated
+
+
+async def remove_song(playlist: Playlist, position: int, expected: int | None) -> Playlist:
+    def remove(song_ids: list[PydanticObjectId]) -> list[PydanticObjectId]:
+        if position >= len(song_ids):
+            raise NotFoundError(f"the playlist has no entry at position {position}")
+        return song_ids[:position] + song_ids[position + 1 :]
+
+    return await _edit_songs(playlist, expected, remove)
+
+
+async def move_song(playlist: Playlist, move: SongMove, expected: int | None) -> Playlist:
+    def reorder(song_ids: list[PydanticObjectId]) -> list[PydanticObjectId]:
+        for field in ("from_position", "to_position"):
+            if getattr(move, field) >= len(song_ids):
+                raise InvalidInputError(field, f"the playlist has {len(song_ids)} entries")
+        song = song_ids.pop(move.from_position)
+        song_ids.insert(move.to_position, song)
+        return song_ids
+
+    return await _edit_songs(playlist, expected, reorder)
