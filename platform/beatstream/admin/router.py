@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query
 from beatstream.admin.schemas import QueryPlan
 from beatstream.catalog import repository
 from beatstream.catalog.repository import SongFilters
-from beatstream.catalog.router import SongListQuery
+from beatstream.catalog.schemas import SongListQuery
 from beatstream.common.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/admin/explain", tags=["admin"])
@@ -24,14 +24,7 @@ UNSUPPORTED: dict[int | str, dict[str, Any]] = {
 
 @router.get("/songs", responses=UNSUPPORTED)
 async def explain_song_list(query: Annotated[SongListQuery, Query()]) -> QueryPlan:
-    filters = SongFilters(
-        genre=query.genre,
-        artist_id=query.artist_id,
-        year_from=query.year_from,
-        year_to=query.year_to,
-        country=query.country,
-    )
-    plan = await repository.explain_song_list(filters, query.sort, query.limit)
+    plan = await repository.explain_song_list(SongFilters.of(query), query.sort, query.limit)
     return QueryPlan(endpoint="GET /v1/songs", **plan)
 
 

@@ -14,6 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
 from beatstream.catalog.documents import Artist, Song
+from beatstream.catalog.schemas import SongListQuery
 from beatstream.common.pagination import SortSpec
 from beatstream.common.repository import (
     explain_find,
@@ -57,6 +58,16 @@ class SongFilters:
     year_from: int | None = None
     year_to: int | None = None
     country: str | None = None
+
+    @classmethod
+    def of(cls, params: SongListQuery) -> SongFilters:
+        return cls(
+            genre=params.genre,
+            artist_id=params.artist_id,
+            year_from=params.year_from,
+            year_to=params.year_to,
+            country=params.country,
+        )
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}

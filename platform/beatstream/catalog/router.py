@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from beanie import PydanticObjectId
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import Field
 
@@ -13,49 +12,27 @@ from beatstream.catalog.dependencies import ValidArtist, ValidSong
 from beatstream.catalog.repository import Row, SongFilters
 from beatstream.catalog.schemas import (
     AlbumDetail,
+    AlbumListQuery,
     AlbumSummary,
     ArtistCreate,
+    ArtistListQuery,
     ArtistOut,
-    ArtistSort,
+    ArtistSongsQuery,
     ArtistUpdate,
-    Genre,
-    ReleaseYear,
     SongCreate,
+    SongListQuery,
     SongOut,
     SongSearchResult,
-    SongSort,
     SongUpdate,
 )
 from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
-from beatstream.common.countries import CountryCode
-from beatstream.common.pagination import DEFAULT_LIMIT, Limit, Page, PageQuery
+from beatstream.common.pagination import DEFAULT_LIMIT, Limit, Page
 
 router = APIRouter()
 
 IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match named a version that is no longer current"}
 }
-
-
-class SongListQuery(PageQuery):
-    genre: Genre | None = None
-    artist_id: PydanticObjectId | None = None
-    year_from: ReleaseYear | None = None
-    year_to: ReleaseYear | None = None
-    country: CountryCode | None = Field(default=None, description="Only songs with views there.")
-    sort: SongSort = "-created_at"
-
-
-class ArtistListQuery(PageQuery):
-    sort: ArtistSort = "-created_at"
-
-
-class AlbumListQuery(PageQuery):
-    artist_id: PydanticObjectId | None = None
-
-
-class ArtistSongsQuery(PageQuery):
-    sort: SongSort = "-created_at"
 
 
 def _song_page(songs: list[Row], next_cursor: str | None) -> Page[SongOut]:
@@ -124,14 +101,9 @@ async def create_song(data: SongCreate, response: Response) -> SongOut:
 
 @router.get("/songs", tags=["songs"])
 async def list_songs(query: Annotated[SongListQuery, Query()]) -> Page[SongOut]:
-    filters = SongFilters(
-        genre=query.genre,
-        artist_id=query.artist_id,
-        year_from=query.year_from,
-        year_to=query.year_to,
-        country=query.country,
+    songs, next_cursor = await service.list_songs(
+        SongFilters.of(query), query.sort, query.limit, query.cursor
     )
-    songs, next_cursor = await service.list_songs(filters, query.sort, query.limit, query.cursor)
     return _song_page(songs, next_cursor)
 
 

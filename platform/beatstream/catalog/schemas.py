@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from beanie import PydanticObjectId
-from pydantic import ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import ConfigDict, Field, NonNegativeInt
 
 from beatstream.common.countries import CountryCode
-from beatstream.common.inputs import DocumentId, InputModel, OutputModel
+from beatstream.common.inputs import DocumentId, InputModel, OutputModel, PatchModel
+from beatstream.common.pagination import PageQuery
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Genre = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9 &'/-]{0,39}$", examples=["pop"])]
@@ -45,20 +46,12 @@ class ArtistCreate(InputModel):
     genres: list[Genre] = Field(default_factory=list, max_length=20)
 
 
-class ArtistUpdate(InputModel):
+class ArtistUpdate(PatchModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Adele Adkins"}]})
 
     name: Name | None = None
     country: CountryCode | None = None
     genres: list[Genre] | None = Field(default=None, max_length=20)
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> ArtistUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        if any(getattr(self, f) is None for f in self.model_fields_set):
-            raise ValueError("fields may not be set to null")
-        return self
 
 
 class ArtistOut(OutputModel):
@@ -116,7 +109,7 @@ class SongCreate(InputModel):
     views_per_country: ViewsPerCountry = Field(default_factory=dict)
 
 
-class SongUpdate(InputModel):
+class SongUpdate(PatchModel):
     """Only the fields given change; `views_per_country` replaces the whole mapping."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"genre": "soul"}]})
@@ -127,14 +120,6 @@ class SongUpdate(InputModel):
     duration_s: DurationS | None = None
     album: AlbumIn | None = None
     views_per_country: ViewsPerCountry | None = None
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> SongUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        if any(getattr(self, f) is None for f in self.model_fields_set):
-            raise ValueError("fields may not be set to null")
-        return self
 
 
 class SongOut(OutputModel):
@@ -203,3 +188,27 @@ class SongSearchResult(OutputModel):
     strategy: Literal["text_index", "regex_fallback"] = Field(
         description="text_index: MongoDB's $text; regex_fallback: the server has no text search."
     )
+
+
+# Query strings
+
+
+class SongListQuery(PageQuery):
+    genre: Genre | None = None
+    artist_id: PydanticObjectId | None = None
+    year_from: ReleaseYear | None = None
+    year_to: ReleaseYear | None = None
+    country: CountryCode | None = Field(default=None, description="Only songs with views there.")
+    sort: SongSort = "-created_at"
+
+
+class ArtistListQuery(PageQuery):
+    sort: ArtistSort = "-created_at"
+
+
+class AlbumListQuery(PageQuery):
+    artist_id: PydanticObjectId | None = None
+
+
+class ArtistSongsQuery(PageQuery):
+    sort: SongSort = "-created_at"

@@ -7,7 +7,7 @@ through to MongoDB; refusing them here, for every body, names the key in the 422
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from beanie import PydanticObjectId
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
@@ -62,3 +62,17 @@ DocumentId = Annotated[
     Field(validation_alias=AliasChoices("id", "_id"), description="24 hex digits."),
 ]
 """An output `id` filled from a Beanie document (`id`) or a raw MongoDB row (`_id`)."""
+
+
+class PatchModel(InputModel):
+    """A partial update: only the fields sent change, at least one must be sent, and none
+    may be null (a PATCH that nulls a required field would corrupt the document)."""
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        nulled = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulled:
+            raise ValueError(f"fields may not be set to null: {', '.join(nulled)}")
+        return self

@@ -18,11 +18,10 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
-    model_validator,
 )
 
 from beatstream.common.countries import CountryCode
-from beatstream.common.inputs import InputModel, OutputModel
+from beatstream.common.inputs import InputModel, OutputModel, PatchModel
 from beatstream.listeners.documents import SubscriptionActionType
 
 MAX_BATCH = 500
@@ -80,13 +79,6 @@ Amount = Annotated[
     Field(ge=0, max_digits=12, decimal_places=2, examples=["9.99"]),
 ]
 MsPlayed = Annotated[int, Field(ge=0, le=MAX_MS_PLAYED, examples=[184_000])]
-
-
-def _require_changes(model: InputModel) -> None:
-    if not model.model_fields_set:
-        raise ValueError("give at least one field to change")
-    if any(getattr(model, f) is None for f in model.model_fields_set):
-        raise ValueError("fields may not be set to null")
 
 
 # Listeners
@@ -149,7 +141,7 @@ class ListenerCreate(InputModel):
     actions: list[ActionIn] = Field(default_factory=list, max_length=MAX_ACTIONS_AT_REGISTRATION)
 
 
-class ListenerUpdate(InputModel):
+class ListenerUpdate(PatchModel):
     """Only the fields given change. Subscription history is appended, never replaced."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"consent_to_share_data": False}]})
@@ -159,11 +151,6 @@ class ListenerUpdate(InputModel):
     year_of_birth: YearOfBirth | None = None
     country: CountryCode | None = None
     consent_to_share_data: StrictBool | None = None
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> ListenerUpdate:
-        _require_changes(self)
-        return self
 
 
 class ListenerOut(OutputModel):

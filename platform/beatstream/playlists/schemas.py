@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 from beanie import PydanticObjectId
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
 from beatstream.catalog.schemas import SongOut
-from beatstream.common.inputs import DocumentId, InputModel, OutputModel
+from beatstream.common.inputs import DocumentId, InputModel, OutputModel, PatchModel
 from beatstream.playlists.documents import MAX_SONGS, Visibility
 
 PlaylistName = Annotated[str, Field(min_length=1, max_length=200, examples=["Road trip"])]
@@ -25,21 +25,13 @@ class PlaylistCreate(InputModel):
     visibility: Visibility = Visibility.private
 
 
-class PlaylistUpdate(InputModel):
+class PlaylistUpdate(PatchModel):
     """Rename or change visibility; songs change through the `/songs` endpoints."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Summer 2026"}]})
 
     name: PlaylistName | None = None
     visibility: Visibility | None = None
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> PlaylistUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        if any(getattr(self, f) is None for f in self.model_fields_set):
-            raise ValueError("fields may not be set to null")
-        return self
 
 
 class SongsAdd(InputModel):
