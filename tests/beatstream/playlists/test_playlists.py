@@ -8,6 +8,7 @@ import pytest
 from pymongo import monitoring
 
 from beatstream.app import create_app
+from beatstream.playlists.documents import MAX_SONGS
 from beatstream.settings import Settings
 from tests.fixtures.app import running
 from tests.fixtures.catalog import Factory
@@ -241,3 +242,18 @@ async def test_reading_a_playlist_is_one_round_trip(
     assert response.status_code == 200
     assert len(response.json()["songs"]) == 20
     assert log.names == ["aggregate"]
+
+
+async def test_a_full_playlist_refuses_more_songs_with_409(
+    client: httpx.AsyncClient, playlist: dict[str, Any], make_song: Factory
+) -> None:
+    song = await make_song()
+    batch = [song["id"]] * 100
+    for _ in range(MAX_SONGS // 100):
+        assert (await _add(client, playlist["id"], batch)).status_code == 200
+
+    response = await _add(client, playlist["id"], [song["id"]])
+
+    assert response.status_code == 409
+    after = await client.get(f"/v1/playlists/{playlist['id']}")
+    assert len(after.json()["songs"]) == MAX_SONGS
