@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.servers",
     "tests.fixtures.catalog",
+    "tests.fixtures.search",
     "tests.fixtures.listeners",
 ]

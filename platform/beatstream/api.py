@@ -9,9 +9,11 @@ from beatstream.catalog.router import router as catalog_router
 from beatstream.common.query_guard import reject_operator_query_keys
 from beatstream.listeners.router import router as listeners_router
 from beatstream.playlists.router import router as playlists_router
+from beatstream.search.router import router as search_router
 
 v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_operator_query_keys)])
 v1.include_router(catalog_router)
 v1.include_router(listeners_router)
 v1.include_router(playlists_router)
 v1.include_router(admin_router)
+v1.include_router(search_router)

@@ -18,6 +18,7 @@ from pymongo.monitoring import CommandListener
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.health.service import ReadinessProbe
+from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 
@@ -57,6 +58,8 @@ def build_lifespan(
                 },
             )
         await init_beanie(database=stores.mongo_db, document_models=DOCUMENT_MODELS)
+        if settings.elasticsearch.manage_indices:
+            await ensure_search_indices(stores.es, settings.elasticsearch)
         try:
             yield AppState(
                 settings=settings,

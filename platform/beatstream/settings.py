@@ -70,6 +70,9 @@ class ElasticsearchSettings(StoreSection):
     url: str = "http://127.0.0.1:9200"
     index_prefix: str = Field(default="beatstream", pattern=r"^[a-z0-9][a-z0-9_-]{0,60}$")
     request_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # Create or migrate the search indices at start; off where a deploy step does it.
+    manage_indices: bool = True
+    replicas: int = Field(default=0, ge=0, le=5)
 
     @classmethod
     def url_parts(cls, value: str) -> list[str]:

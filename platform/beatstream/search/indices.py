@@ -1,0 +1,200 @@
+"""The Elasticsearch index layer: explicit mappings, versioned indices behind aliases.
+
+Readers and writers address aliases (`{prefix}-songs`), never physical indices
+(`{prefix}-songs-v1`). A mapping change bumps the version: start-up (or a reindex)
+builds the new index beside the old one and swaps the alias in one atomic call, so
+no reader ever sees a half-built index.
+
+Songs live in one shard: the catalogue is small (tens of thousands of documents),
+and on one shard terms aggregations are exact, so top-N answers need no error bound.
+Play events go to monthly indices made from a template and read through one alias;
+data streams would be the natural fit, but the local distribution lacks their module.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch.helpers import async_bulk, async_scan
+
+from beatstream.common.countries import COUNTRY_CODES
+from beatstream.settings import ElasticsearchSettings
+
+logger = logging.getLogger(__name__)
+
+ANALYSIS: dict[str, Any] = {
+    "analyzer": {
+        # Accents folded both ways: "beyonce" finds "Beyoncé".
+        "folded": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", "asciifolding"],
+        },
+        "folded_prefix": {
+            "type": "custom",
+            "tokenizer": "keyword",
+            "filter": ["lowercase", "asciifolding"],
+        },
+    },
+    "normalizer": {
+        "folded": {"type": "custom", "filter": ["lowercase", "asciifolding"]},
+    },
+}
+
+_TEXT_WITH_KEYWORD: dict[str, Any] = {
+    "type": "text",
+    "analyzer": "folded",
+    "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
+}
+
+SONG_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        # The MongoDB id again, as a keyword: the tie-breaker of every sort (Elasticsearch
+        # does not sort on `_id`).
+        "id": {"type": "keyword"},
+        "title": _TEXT_WITH_KEYWORD,
+        "artist_id": {"type": "keyword"},
+        "artist_name": _TEXT_WITH_KEYWORD,
+        "genre": {"type": "keyword"},
+        "album_title": _TEXT_WITH_KEYWORD,
+        "release_year": {"type": "integer"},
+        "duration_s": {"type": "integer"},
+        # One long per ISO 3166-1 country: a bounded, explicit field set (249), so any
+        # valid country aggregates and sorts without dynamic mapping or explosion.
+        "views_per_country": {
+            "dynamic": "strict",
+            "properties": {code: {"type": "long"} for code in sorted(COUNTRY_CODES)},
+        },
+        "total_views": {"type": "long"},
+        "suggest_song": {
+            "type": "completion",
+            "analyzer": "folded_prefix",
+            "search_analyzer": "folded_prefix",
+        },
+        "suggest_artist": {
+            "type": "completion",
+            "analyzer": "folded_prefix",
+            "search_analyzer": "folded_prefix",
+        },
+        "created_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+    },
+}
+
+PLAY_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "listener_id": {"type": "keyword"},
+        "song_id": {"type": "keyword"},
+        "artist_id": {"type": "keyword"},
+        "genre": {"type": "keyword"},
+        "country": {"type": "keyword"},
+        "played_at": {"type": "date"},
+        "ms_played": {"type": "integer"},
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    name: str
+    version: int
+    mappings: dict[str, Any]
+
+    def alias(self, prefix: str) -> str:
+        return f"{prefix}-{self.name}"
+
+    def physical(self, prefix: str) -> str:
+        return f"{prefix}-{self.name}-v{self.version}"
+
+
+SONGS = IndexSpec("songs", 1, SONG_MAPPINGS)
+PLAYS_VERSION = 1
+
+
+def plays_alias(prefix: str) -> str:
+    return f"{prefix}-plays"
+
+
+def plays_index(prefix: str, year: int, month: int) -> str:
+    """The monthly index a play at that time is written to."""
+    return f"{prefix}-plays-v{PLAYS_VERSION}-{year:04d}.{month:02d}"
+
+
+def _settings(config: ElasticsearchSettings) -> dict[str, Any]:
+    return {"number_of_shards": 1, "number_of_replicas": config.replicas, "analysis": ANALYSIS}
+
+
+async def alias_targets(es: AsyncElasticsearch, alias: str) -> list[str]:
+    try:
+        found = await es.indices.get_alias(name=alias)
+    except NotFoundError:
+        return []
+    return sorted(found.body)
+
+
+async def ensure_songs_index(es: AsyncElasticsearch, config: ElasticsearchSettings) -> str:
+    """Make the songs alias point at the current version, migrating an older one.
+
+    Migration copies documents client-side (scan + bulk): the server-side `_reindex`
+    is in a module the local distribution lacks. The alias moves only after the copy,
+    and the old index is dropped only after the alias has moved.
+    """
+    prefix = config.index_prefix
+    alias, target = SONGS.alias(prefix), SONGS.physical(prefix)
+    current = await alias_targets(es, alias)
+    if current == [target]:
+        return target
+    if not await es.indices.exists(index=target):
+        await es.indices.create(index=target, settings=_settings(config), mappings=SONGS.mappings)
+    if not current:
+        await es.indices.put_alias(index=target, name=alias, is_write_index=True)
+        return target
+    logger.warning("migrating %s from %s to %s", alias, current, target)
+    await copy_documents(es, source=alias, target=target)
+    await es.indices.refresh(index=target)
+    await swap_alias(es, alias, old=current, new=target)
+    await es.indices.delete(index=",".join(current), ignore_unavailable=True)
+    return target
+
+
+async def copy_documents(es: AsyncElasticsearch, source: str, target: str) -> int:
+    """Scan + bulk: the client library's own reindex helper probes the data-stream API,
+    which the local distribution lacks."""
+    hits = async_scan(es, index=source, query={"query": {"match_all": {}}}, size=1000)
+    actions = (
+        {"_index": target, "_id": hit["_id"], "_source": hit["_source"]} async for hit in hits
+    )
+    copied, _ = await async_bulk(es, actions, chunk_size=1000, raise_on_error=True)
+    return copied
+
+
+async def swap_alias(es: AsyncElasticsearch, alias: str, old: list[str], new: str) -> None:
+    """One `_aliases` call: readers see the old index or the new one, never neither."""
+    actions: list[dict[str, Any]] = [{"remove": {"index": index, "alias": alias}} for index in old]
+    actions.append({"add": {"index": new, "alias": alias, "is_write_index": True}})
+    await es.indices.update_aliases(actions=actions)
+
+
+async def ensure_plays_template(es: AsyncElasticsearch, config: ElasticsearchSettings) -> None:
+    """Every `{prefix}-plays-v*-YYYY.MM` index gets the play mapping and the read alias."""
+    prefix = config.index_prefix
+    await es.indices.put_index_template(
+        name=f"{prefix}-plays",
+        index_patterns=[f"{prefix}-plays-v{PLAYS_VERSION}-*"],
+        template={
+            "settings": _settings(config),
+            "mappings": PLAY_MAPPINGS,
+            "aliases": {plays_alias(prefix): {}},
+        },
+        priority=100,
+    )
+
+
+async def ensure_search_indices(es: AsyncElasticsearch, config: ElasticsearchSettings) -> None:
+    await ensure_plays_template(es, config)
+    await ensure_songs_index(es, config)
