@@ -1,13 +1,23 @@
-"""`python -m bench [stack_up] [health_ready]`: run the named benchmarks (default: all)."""
+"""`python -m bench [name ...]`: run the named benchmarks (default: all of them).
+
+A benchmark is any module in this folder with a `run()` function; no list to keep.
+"""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
+from pathlib import Path
 
-BENCHMARKS = ("health_ready", "stack_up", "playlist_read", "song_models", "catalog_api")
+HELPERS = {"common", "report"}
+BENCHMARKS = sorted(
+    info.name
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)])
+    if info.name not in HELPERS and not info.name.startswith("_")
+)
 
-names = sys.argv[1:] or list(BENCHMARKS)
+names = sys.argv[1:] or BENCHMARKS
 for name in names:
     if name not in BENCHMARKS:
         sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from beatstream.cli import serve, stack
+from beatstream.cli import reindex, serve, stack
 
 app = typer.Typer(
     name="beatstream",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(stack.app, name="stack")
 app.command("serve")(serve.serve)
+app.command("reindex")(reindex.reindex)
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ data streams would be the natural fit, but the local distribution lacks their mo
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
@@ -108,8 +110,14 @@ class IndexSpec:
     def alias(self, prefix: str) -> str:
         return f"{prefix}-{self.name}"
 
-    def physical(self, prefix: str) -> str:
-        return f"{prefix}-{self.name}-v{self.version}"
+    def physical(self, prefix: str, build: str | None = None) -> str:
+        """A new physical index of this mapping version; each build gets its own name, so a
+        full reindex can fill a fresh index while the alias still serves the old one."""
+        build = build or datetime.now(UTC).strftime("%Y%m%dt%H%M%S") + f"-{secrets.token_hex(2)}"
+        return f"{prefix}-{self.name}-v{self.version}-{build}"
+
+    def is_current(self, prefix: str, index: str) -> bool:
+        return index.startswith(f"{prefix}-{self.name}-v{self.version}-")
 
 
 SONGS = IndexSpec("songs", 1, SONG_MAPPINGS)
@@ -137,20 +145,41 @@ async def alias_targets(es: AsyncElasticsearch, alias: str) -> list[str]:
     return sorted(found.body)
 
 
-async def ensure_songs_index(es: AsyncElasticsearch, config: ElasticsearchSettings) -> str:
-    """Make the songs alias point at the current version, migrating an older one.
+async def create_songs_index(
+    es: AsyncElasticsearch, config: ElasticsearchSettings, *, bulk_load: bool = False
+) -> str:
+    """A fresh songs index. `bulk_load`: no refreshes, no replicas until `finish_bulk_load`."""
+    index = SONGS.physical(config.index_prefix)
+    settings = _settings(config)
+    if bulk_load:
+        settings = {**settings, "refresh_interval": "-1", "number_of_replicas": 0}
+    await es.indices.create(index=index, settings=settings, mappings=SONGS.mappings)
+    return index
 
-    Migration copies documents client-side (scan + bulk): the server-side `_reindex`
-    is in a module the local distribution lacks. The alias moves only after the copy,
-    and the old index is dropped only after the alias has moved.
+
+async def finish_bulk_load(
+    es: AsyncElasticsearch, config: ElasticsearchSettings, index: str
+) -> None:
+    await es.indices.put_settings(
+        index=index,
+        settings={"refresh_interval": None, "number_of_replicas": config.replicas},
+    )
+    await es.indices.refresh(index=index)
+
+
+async def ensure_songs_index(es: AsyncElasticsearch, config: ElasticsearchSettings) -> str:
+    """Make the songs alias point at an index of the current mapping version.
+
+    An alias on an older version is migrated: documents are copied client-side (scan +
+    bulk; the server-side `_reindex` is in a module the local distribution lacks), the
+    alias moves only after the copy, and the old index is dropped only after that.
     """
     prefix = config.index_prefix
-    alias, target = SONGS.alias(prefix), SONGS.physical(prefix)
+    alias = SONGS.alias(prefix)
     current = await alias_targets(es, alias)
-    if current == [target]:
-        return target
-    if not await es.indices.exists(index=target):
-        await es.indices.create(index=target, settings=_settings(config), mappings=SONGS.mappings)
+    if current and all(SONGS.is_current(prefix, index) for index in current):
+        return current[0]
+    target = await create_songs_index(es, config)
     if not current:
         await es.indices.put_alias(index=target, name=alias, is_write_index=True)
         return target

@@ -24,10 +24,11 @@ async def test_ensure_creates_the_versioned_index_behind_its_alias_once(
     await ensure_search_indices(es_client, settings.elasticsearch)
     await ensure_search_indices(es_client, settings.elasticsearch)
 
-    aliases = await es_client.indices.get_alias(name=SONGS.alias(es_prefix))
-    assert list(aliases.body) == [SONGS.physical(es_prefix)]
-    mapping = await es_client.indices.get_mapping(index=SONGS.physical(es_prefix))
-    assert mapping[SONGS.physical(es_prefix)]["mappings"]["dynamic"] == "strict"
+    targets = list((await es_client.indices.get_alias(name=SONGS.alias(es_prefix))).body)
+    assert len(targets) == 1
+    assert SONGS.is_current(es_prefix, targets[0])
+    mapping = await es_client.indices.get_mapping(index=targets[0])
+    assert mapping[targets[0]]["mappings"]["dynamic"] == "strict"
 
 
 async def test_an_older_version_is_migrated_and_the_alias_swapped(
@@ -42,7 +43,9 @@ async def test_an_older_version_is_migrated_and_the_alias_swapped(
 
     await ensure_songs_index(es_client, settings.elasticsearch)
 
-    assert list((await es_client.indices.get_alias(name=alias)).body) == [SONGS.physical(es_prefix)]
+    targets = list((await es_client.indices.get_alias(name=alias)).body)
+    assert len(targets) == 1
+    assert SONGS.is_current(es_prefix, targets[0])
     assert (await es_client.count(index=alias))["count"] == 25
     assert not await es_client.indices.exists(index=old)
 

@@ -1,0 +1,95 @@
+"""Reindex of 100k songs: the bulk pipeline vs one document per request, same run.
+
+The naive loader is the reference design's: one `index` request per song. It is
+timed on the first 5,000 songs (its rate does not change with size); the bulk path
+reindexes all 100k through `pipelines.reindex.reindex_songs` (new index, refresh off,
+replicas 0, verify, alias swap). Both read the same MongoDB rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+
+from beatstream.search.indices import SONGS, create_songs_index, ensure_search_indices
+from beatstream.search.transform import song_document
+from beatstream.stores.clients import create_es_client, create_mongo_client
+from bench import report
+from bench.common import stack_settings
+from pipelines.reindex import reindex_songs
+from seed.rows import song_row
+
+SONGS_TOTAL = 100_000
+NAIVE_SAMPLE = 5_000
+
+
+async def _naive(es: AsyncElasticsearch, index: str, rows: list[dict[str, Any]]) -> float:
+    started = time.perf_counter()
+    for row in rows:
+        doc = song_document(row)
+        await es.index(index=index, id=doc["id"], document=doc)
+    return len(rows) / (time.perf_counter() - started)
+
+
+async def _measure() -> list[dict[str, Any]]:
+    settings = stack_settings()
+    config = settings.elasticsearch.model_copy(
+        update={"index_prefix": f"bench-{uuid.uuid4().hex[:6]}"}
+    )
+    mongo = create_mongo_client(settings.mongodb)
+    es = create_es_client(config)
+    db = mongo[settings.mongodb.db]
+    rng = random.Random(42)
+    try:
+        batch: list[dict[str, Any]] = []
+        for _ in range(SONGS_TOTAL):
+            batch.append(song_row(rng))
+            if len(batch) == 5000:
+                await db.songs.insert_many(batch)
+                batch = []
+        await ensure_search_indices(es, config)
+        sample = await db.songs.find({}).limit(NAIVE_SAMPLE).to_list(NAIVE_SAMPLE)
+        naive_index = await create_songs_index(es, config)
+        naive_rate = await _naive(es, naive_index, sample)
+        reindexed = await reindex_songs(db, es, config, batch_size=2000, concurrency=2)
+        bulk_rate = reindexed.docs_per_s
+        assert reindexed.indexed == SONGS_TOTAL
+        return [
+            {
+                "loader": "one document per request",
+                "documents": NAIVE_SAMPLE,
+                "docs_per_s": round(naive_rate, 1),
+                "vs_naive": 1.0,
+            },
+            {
+                "loader": "bulk reindex (new index + alias swap)",
+                "documents": reindexed.indexed,
+                "docs_per_s": round(bulk_rate, 1),
+                "vs_naive": round(bulk_rate / naive_rate, 1),
+            },
+        ]
+    finally:
+        found = await es.options(ignore_status=404).indices.get(index=f"{config.index_prefix}*")
+        if found:
+            await es.indices.delete(index=",".join(found))
+        await es.options(ignore_status=404).indices.delete_index_template(
+            name=f"{config.index_prefix}-plays"
+        )
+        await mongo.drop_database(settings.mongodb.db)
+        await mongo.close()
+        await es.close()
+
+
+def run() -> Path:
+    rows = asyncio.run(_measure())
+    return report.write("reindex_songs", {"rows": rows, "alias": SONGS.name}, rows)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,101 @@
+"""Full reindex: MongoDB -> a NEW Elasticsearch index -> atomic alias swap -> old index dropped.
+
+Readers keep the old index until the new one is complete and verified; the swap is
+one `_aliases` call. During the load the new index has no refreshes and no replicas
+(both restored after), which is most of the speed of a bulk load.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+from pymongo.asynchronous.database import AsyncDatabase
+
+from beatstream.search.indices import (
+    SONGS,
+    alias_targets,
+    create_songs_index,
+    finish_bulk_load,
+    swap_alias,
+)
+from beatstream.search.transform import song_document
+from beatstream.settings import ElasticsearchSettings
+from pipelines import dead_letters
+from pipelines.bulk import BulkResult, send_chunks
+
+Progress = Callable[[int], None]
+
+
+class ReindexError(RuntimeError):
+    """The new index did not verify; the alias was left on the old one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexReport:
+    index: str
+    source_count: int
+    indexed: int
+    dead_letters: int
+    seconds: float
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.indexed / self.seconds if self.seconds else 0.0
+
+
+async def reindex_songs(
+    db: AsyncDatabase[dict[str, Any]],
+    es: AsyncElasticsearch,
+    config: ElasticsearchSettings,
+    *,
+    batch_size: int = 2000,
+    concurrency: int = 2,
+    progress: Progress | None = None,
+) -> ReindexReport:
+    started = time.perf_counter()
+    source_count = await db.songs.count_documents({})
+    index = await create_songs_index(es, config, bulk_load=True)
+    transform_failures: list[tuple[str, str]] = []
+
+    async def chunks() -> AsyncIterator[list[dict[str, Any]]]:
+        operations: list[dict[str, Any]] = []
+        async for row in db.songs.find({}).sort("_id", 1).batch_size(batch_size):
+            try:
+                doc = song_document(row)
+            except (KeyError, TypeError, ValueError) as exc:
+                transform_failures.append((str(row.get("_id")), f"transform: {exc!r}"))
+                continue
+            operations += [{"index": {"_index": index, "_id": doc["id"]}}, doc]
+            if len(operations) >= 2 * batch_size:
+                yield operations
+                operations = []
+        if operations:
+            yield operations
+
+    def advance(result: BulkResult) -> None:
+        if progress is not None:
+            progress(result.succeeded + len(result.failed))
+
+    try:
+        result = await send_chunks(es, chunks(), concurrency=concurrency, on_chunk=advance)
+        failures = transform_failures + result.failed
+        recorded = await dead_letters.record(db, "reindex", "songs", failures)
+        await finish_bulk_load(es, config, index)
+        indexed = int((await es.count(index=index))["count"])
+        if indexed != source_count - len(failures):
+            raise ReindexError(
+                f"{index} holds {indexed} songs, expected {source_count - len(failures)}"
+            )
+    except BaseException:
+        await es.indices.delete(index=index, ignore_unavailable=True)
+        raise
+    alias = SONGS.alias(config.index_prefix)
+    old = await alias_targets(es, alias)
+    await swap_alias(es, alias, old=old, new=index)
+    if old:
+        await es.indices.delete(index=",".join(old), ignore_unavailable=True)
+    return ReindexReport(index, source_count, indexed, recorded, time.perf_counter() - started)

@@ -1,0 +1,68 @@
+"""`beatstream reindex songs`: rebuild the songs search index from MongoDB, then swap."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from beatstream.cli.settings import load_settings
+from beatstream.errors import StoreUnavailableError
+from beatstream.search.indices import ensure_search_indices
+from beatstream.stores import close_stores, open_stores, require_all_up
+from pipelines.reindex import ReindexReport, reindex_songs
+
+console = Console(stderr=True)
+
+
+class Target(StrEnum):
+    songs = "songs"
+
+
+async def _reindex(batch_size: int, concurrency: int) -> ReindexReport:
+    settings = load_settings()
+    stores = open_stores(settings)
+    try:
+        await require_all_up(stores, settings.startup.ping_timeout_s)
+        await ensure_search_indices(stores.es, settings.elasticsearch)
+        total = await stores.mongo_db.songs.count_documents({})
+        columns = (TextColumn("songs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("songs", total=total)
+            return await reindex_songs(
+                stores.mongo_db,
+                stores.es,
+                settings.elasticsearch,
+                batch_size=batch_size,
+                concurrency=concurrency,
+                progress=lambda n: progress.advance(task, n),
+            )
+    finally:
+        await close_stores(stores)
+
+
+def reindex(
+    target: Annotated[Target, typer.Argument(help="What to rebuild.")],
+    batch_size: Annotated[
+        int, typer.Option(min=100, max=20_000, help="Documents per bulk request.")
+    ] = 2000,
+    concurrency: Annotated[int, typer.Option(min=1, max=16, help="Bulk requests in flight.")] = 2,
+) -> None:
+    """Stream MongoDB into a new index, verify the count, swap the alias, drop the old index."""
+    try:
+        report = asyncio.run(_reindex(batch_size, concurrency))
+    except StoreUnavailableError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+        raise typer.Exit(code=1) from None
+    console.print(
+        f"{target.value}: {report.indexed} of {report.source_count} indexed into {report.index} "
+        f"in {report.seconds:.1f}s ({report.docs_per_s:,.0f} docs/s); "
+        f"dead letters: {report.dead_letters}",
+        highlight=False,
+    )
+    if report.dead_letters:
+        raise typer.Exit(code=1)
