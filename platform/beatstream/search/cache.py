@@ -1,0 +1,281 @@
+"""Cache-aside in Redis for search and analytics responses.
+
+Hand-written, not cashews: what we need (our client, "bypass" apart from "miss",
+per-namespace generations, one compute across processes that survives a caller's
+cancellation) is what cashews lacks; docs/search-cache.md lists what was measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Literal, TypeVar
+
+import orjson
+from redis.exceptions import RedisClusterException, RedisError
+
+from beatstream.stores.clients import RedisClient
+
+logger = logging.getLogger("beatstream.search.cache")
+
+CacheStatus = Literal["hit", "miss", "bypass"]
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+_FlightKey = tuple[str, int | None, str]  # namespace, generation (None: Redis failed), digest
+
+# Everything redis-py raises for an unreachable, slow or failing server or cluster.
+_REDIS_FAILURES = (RedisError, RedisClusterException)
+_NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Delete the lock only while it still holds our token: after our lock expired and
+# another process took it, a plain DEL would release *their* lock.
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """A body exactly as served, its strong ETag, and when it was computed (UTC)."""
+
+    body: bytes
+    status: CacheStatus
+    etag: str
+    stored_at: datetime
+
+
+def params_digest(params: Mapping[str, Any]) -> str:
+    """sha256 of canonical JSON: keys sorted, None dropped (= absent), list order kept.
+
+    List order is kept because it can mean something (sort fields); callers that
+    treat a list as a set must sort it themselves.
+    """
+    present = {name: value for name, value in params.items() if value is not None}
+    return hashlib.sha256(orjson.dumps(present, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def cache_headers(cached: CachedResponse, max_age_s: int) -> dict[str, str]:
+    """Headers for a cached route, the same set on 200 and 304.
+
+    A bypassed body is as fresh and correct as a miss, so it keeps `max-age`:
+    `no-store` would send every repeat request to Elasticsearch exactly while the
+    cache tier is down. On a hit, `Age` makes downstream caches count the time the
+    body already spent in Redis against `max-age`.
+    """
+    headers = {
+        "X-Cache": cached.status.upper(),
+        "ETag": cached.etag,
+        "Cache-Control": f"public, max-age={max_age_s}",
+    }
+    if cached.status == "hit":
+        age = (datetime.now(UTC) - cached.stored_at).total_seconds()
+        headers["Age"] = str(max(0, int(age)))
+    return headers
+
+
+def not_modified(if_none_match: str | None, cached: CachedResponse) -> bool:
+    """RFC 9110 `If-None-Match`: weak comparison, a list of tags, or `*`."""
+    if if_none_match is None:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or cached.etag in tags
+
+
+def _pack(cached: CachedResponse) -> bytes:
+    """One value, so value and TTL are one atomic `SET EX`; orjson writes no raw newline."""
+    header = orjson.dumps({"etag": cached.etag, "at": cached.stored_at.isoformat()})
+    return header + b"\n" + cached.body
+
+
+def _unpack(raw: object) -> CachedResponse | None:
+    """None for no value, or one we cannot read: it is then recomputed and overwritten."""
+    if not isinstance(raw, bytes):
+        return None
+    header, _, body = raw.partition(b"\n")
+    try:
+        meta = orjson.loads(header)
+        return CachedResponse(body, "hit", meta["etag"], datetime.fromisoformat(meta["at"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _join(
+    flights: dict[K, asyncio.Task[T]], key: K, start: Callable[[], Coroutine[Any, Any, T]]
+) -> asyncio.Future[T]:
+    """Single flight: join the running task for `key`, or start it.
+
+    Shielded, so a caller that is cancelled (its client went away) leaves the task
+    running for the others, and a computed body is still stored.
+    """
+    flight = flights.get(key)
+    if flight is None:
+        flight = flights[key] = asyncio.create_task(start())
+        flight.add_done_callback(partial(_land, flights, key))
+    return asyncio.shield(flight)
+
+
+def _land(flights: dict[K, asyncio.Task[T]], key: K, done: asyncio.Task[T]) -> None:
+    if flights.get(key) is done:
+        del flights[key]
+    if not done.cancelled():
+        done.exception()  # retrieved, so no "exception was never retrieved" when all left
+
+
+class ResponseCache:
+    """Cache-aside with one compute per cold key, across tasks and across processes.
+
+    Needs a client with `decode_responses=False` (what `create_redis_client` makes).
+    """
+
+    def __init__(
+        self,
+        redis: RedisClient,
+        key_prefix: str,
+        *,
+        lock_ttl_s: float = 10.0,
+        wait_step_s: float = 0.02,
+        warn_interval_s: float = 60.0,
+    ) -> None:
+        self._redis = redis
+        self._prefix = key_prefix
+        self._lock_ttl_ms = int(lock_ttl_s * 1000)
+        self._wait_step_s = wait_step_s
+        self._warn_interval_s = warn_interval_s
+        self._last_warning: float | None = None
+        self._generation_reads: dict[str, asyncio.Task[int]] = {}
+        self._flights: dict[_FlightKey, asyncio.Task[CachedResponse]] = {}
+        self._release = redis.register_script(_RELEASE)
+
+    async def get_or_compute(
+        self,
+        namespace: str,
+        params: Mapping[str, Any],
+        ttl_s: int,
+        compute: Callable[[], Awaitable[bytes]],
+    ) -> CachedResponse:
+        """The cached body, or `compute()`'s, stored for `ttl_s`; never raises a Redis error.
+
+        Concurrent callers for one key share one flight and all get its status. Even
+        the generation read is shared: 200 callers each taking a pooled connection
+        would exhaust the pool, and the resulting errors would bypass the cache
+        exactly when it matters.
+        """
+        if not _NAMESPACE.match(namespace):
+            raise ValueError(f"namespace must match {_NAMESPACE.pattern}: {namespace!r}")
+        if ttl_s < 1:
+            raise ValueError("ttl_s must be at least 1")
+        digest = params_digest(params)
+        generation: int | None = None
+        try:
+            generation = await _join(
+                self._generation_reads, namespace, lambda: self._read_generation(namespace)
+            )
+        except _REDIS_FAILURES as exc:
+            self._warn(exc)
+        flight = (namespace, generation, digest)
+        return await _join(self._flights, flight, lambda: self._fill(flight, ttl_s, compute))
+
+    async def invalidate(self, namespace: str) -> int:
+        """Bump the namespace's generation: old entries stop being served at once.
+
+        They are never deleted; they expire by their TTL. Returns the new generation,
+        or -1 when Redis failed (logged every time, not rate-limited: until a retry
+        succeeds, stale results can be served).
+        """
+        try:
+            return int(await self._redis.incr(self._gen_key(namespace)))
+        except _REDIS_FAILURES as exc:
+            logger.warning("search cache: invalidating %r failed: %r", namespace, exc)
+            return -1
+
+    def _gen_key(self, namespace: str) -> str:
+        return f"{self._prefix}cache-gen:{namespace}"
+
+    async def _read_generation(self, namespace: str) -> int:
+        return int(await self._redis.get(self._gen_key(namespace)) or 0)
+
+    async def _fill(
+        self, flight: _FlightKey, ttl_s: int, compute: Callable[[], Awaitable[bytes]]
+    ) -> CachedResponse:
+        namespace, generation, digest = flight
+        if generation is None:
+            return await self._computed(compute, "bypass")
+        key = f"{self._prefix}cache:{namespace}:g{generation}:{digest}"
+        lock_key = f"{self._prefix}cache-lock:{namespace}:g{generation}:{digest}"
+        token = secrets.token_hex(16)
+        locked = False
+        try:
+            try:
+                found = _unpack(await self._redis.get(key))
+                if found is None:
+                    locked = bool(
+                        await self._redis.set(lock_key, token, nx=True, px=self._lock_ttl_ms)
+                    )
+                    # Read again after winning: the last holder may have stored and
+                    # unlocked between our GET and our SET.
+                    found = (
+                        _unpack(await self._redis.get(key))
+                        if locked
+                        else await self._wait_for_holder(key, lock_key)
+                    )
+            except _REDIS_FAILURES as exc:
+                self._warn(exc)
+                return await self._computed(compute, "bypass")
+            if found is not None:
+                return found
+            # We hold the lock, or the holder vanished without storing (it failed, or
+            # its lock expired): compute ourselves rather than wait any longer.
+            computed = await self._computed(compute, "miss")
+            try:
+                await self._redis.set(key, _pack(computed), ex=ttl_s)
+            except _REDIS_FAILURES as exc:
+                self._warn(exc)
+                return replace(computed, status="bypass")
+            return computed
+        finally:
+            if locked:
+                await self._unlock(lock_key, token)
+
+    async def _wait_for_holder(self, key: str, lock_key: str) -> CachedResponse | None:
+        """Poll until the lock holder stores the value, or its lock is gone."""
+        deadline = time.monotonic() + self._lock_ttl_ms / 1000
+        while time.monotonic() < deadline:
+            await asyncio.sleep(self._wait_step_s)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(key)
+                pipe.exists(lock_key)
+                raw, lock_held = await pipe.execute()
+            found = _unpack(raw)
+            if found is not None or not lock_held:
+                return found
+        return None
+
+    async def _unlock(self, lock_key: str, token: str) -> None:
+        """Best effort: a lock we fail to release expires after `lock_ttl_s` anyway."""
+        try:
+            await self._release(keys=[lock_key], args=[token])
+        except _REDIS_FAILURES as exc:
+            self._warn(exc)
+
+    @staticmethod
+    async def _computed(
+        compute: Callable[[], Awaitable[bytes]], status: CacheStatus
+    ) -> CachedResponse:
+        body = await compute()
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        return CachedResponse(body, status, etag, datetime.now(UTC))
+
+    def _warn(self, exc: BaseException) -> None:
+        """One warning per `warn_interval_s`: with Redis down, every request fails the same way."""
+        now = time.monotonic()
+        if self._last_warning is not None and now - self._last_warning < self._warn_interval_s:
+            return
+        self._last_warning = now
+        logger.warning("search cache bypassed, Redis unavailable: %r", exc)
