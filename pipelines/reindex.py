@@ -63,7 +63,9 @@ async def reindex_songs(
 
     async def chunks() -> AsyncIterator[list[dict[str, Any]]]:
         operations: list[dict[str, Any]] = []
-        async for row in db.songs.find({}).sort("_id", 1).batch_size(batch_size):
+        # Natural order: a full copy needs no sort, and sorting 100k documents is slow
+        # on servers that sort in memory.
+        async for row in db.songs.find({}).batch_size(batch_size):
             try:
                 doc = song_document(row)
             except (KeyError, TypeError, ValueError) as exc:

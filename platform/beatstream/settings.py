@@ -60,7 +60,11 @@ class MongoSettings(StoreSection):
     schemes = ("mongodb://", "mongodb+srv://")
     url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     db: str = "beatstream"
+    # How long to wait for a usable server (fail fast when MongoDB is down).
     connect_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
+    # Also the heartbeat's socket timeout: a server busy with a long scan must not be
+    # declared dead (that cancels every operation in flight on it).
+    socket_timeout_ms: int = Field(default=20_000, ge=100, le=600_000)
 
 
 class ElasticsearchSettings(StoreSection):
@@ -91,6 +95,7 @@ class RedisSettings(StoreSection):
     cluster: bool = False
     key_prefix: str = Field(default="bs:", max_length=64)
     socket_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    max_connections: int = Field(default=200, ge=1, le=10_000)
 
 
 class StartupSettings(BaseModel):

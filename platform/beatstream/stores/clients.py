@@ -16,7 +16,7 @@ from elasticsearch import AsyncElasticsearch
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.monitoring import CommandListener
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 
 from beatstream.errors import StoreUnavailableError
@@ -59,7 +59,7 @@ def create_mongo_client(
         appname="beatstream",
         tz_aware=True,
         uuidRepresentation="standard",
-        connectTimeoutMS=settings.connect_timeout_ms,
+        connectTimeoutMS=settings.socket_timeout_ms,
         serverSelectionTimeoutMS=settings.connect_timeout_ms,
     )
 
@@ -80,8 +80,18 @@ def create_redis_client(settings: RedisSettings) -> RedisClient:
         "health_check_interval": 30,
     }
     if settings.cluster:
-        return RedisCluster.from_url(settings.url, **common)
-    return Redis.from_url(settings.url, **common)
+        return RedisCluster.from_url(
+            settings.url, max_connections=settings.max_connections, **common
+        )
+    # A blocking pool: under a burst, callers wait briefly for a connection instead of
+    # failing with "too many connections" (which the cache would have to treat as down).
+    pool = BlockingConnectionPool.from_url(
+        settings.url,
+        max_connections=settings.max_connections,
+        timeout=settings.socket_timeout_s,
+        **common,
+    )
+    return Redis(connection_pool=pool)
 
 
 def _create(name: str, section: StoreSection, factory: Callable[[Any], T]) -> T:

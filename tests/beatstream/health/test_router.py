@@ -73,7 +73,8 @@ async def test_concurrent_readiness_checks_share_one_round_of_probes(
 
     assert {r.status_code for r in responses} == {200}
     probe_rounds = after - before - 1  # minus the `before` INFO itself
-    assert 1 <= probe_rounds <= 2
+    # Without coalescing this is 20; a loaded machine may let a round finish early.
+    assert 1 <= probe_rounds <= 5
 
 
 async def test_readiness_answer_is_reused_within_its_ttl(
