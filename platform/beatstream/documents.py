@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from beanie import Document, View
 
-from beatstream.catalog.documents import Artist, Song
+from beatstream.catalog.documents import Artist, Song, SongTombstone
 from beatstream.listeners.documents import Listener, PlayEvent
 from beatstream.playlists.documents import Playlist
 
-DOCUMENT_MODELS: list[type[Document] | type[View]] = [Artist, Song, Listener, PlayEvent, Playlist]
+DOCUMENT_MODELS: list[type[Document] | type[View]] = [
+    Artist,
+    Song,
+    SongTombstone,
+    Listener,
+    PlayEvent,
+    Playlist,
+]

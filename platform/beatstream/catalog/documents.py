@@ -3,11 +3,13 @@ the song) and a denormalised copy of its artist's name (clients and search need 
 
 from __future__ import annotations
 
-from beanie import PydanticObjectId
+from datetime import datetime
+
+from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
 
-from beatstream.common.documents import VersionedDocument
+from beatstream.common.documents import VersionedDocument, utcnow
 
 
 class Artist(VersionedDocument):
@@ -74,4 +76,23 @@ class Song(VersionedDocument):
             ),
             # "Has views in country X" for any X without one index per country.
             IndexModel([("views_per_country.$**", ASCENDING)], name="views_wildcard"),
+        ]
+
+
+class SongTombstone(Document):
+    """A deleted song, for sync paths that cannot see deletes (polling without change streams).
+
+    `version` is one past the song's last version, so the search index applies the
+    delete over any older write and refuses any older write replayed after it.
+    """
+
+    song_id: PydanticObjectId
+    version: int
+    deleted_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "song_tombstones"
+        indexes = [
+            IndexModel([("deleted_at", ASCENDING), ("_id", ASCENDING)], name="deleted_id"),
+            IndexModel([("song_id", ASCENDING)], name="song_id"),
         ]

@@ -13,10 +13,12 @@ from beanie import PydanticObjectId, SortDirection
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
-from beatstream.catalog.documents import Artist, Song
+from beatstream.catalog.documents import Artist, Song, SongTombstone
 from beatstream.catalog.schemas import SongListQuery
+from beatstream.common.documents import utcnow
 from beatstream.common.pagination import SortSpec
 from beatstream.common.repository import (
+    deleted_version,
     explain_find,
     keyset_rows,
     versioned_delete,
@@ -120,7 +122,7 @@ async def rename_artist_in_songs(artist_id: PydanticObjectId, name: str) -> int:
     """One `updateMany` for all of the artist's songs, not one write per song."""
     result = await Song.get_pymongo_collection().update_many(
         {"artist.id": artist_id, "artist.name": {"$ne": name}},
-        {"$set": {"artist.name": name}, "$inc": {"version": 1}},
+        {"$set": {"artist.name": name, "updated_at": utcnow()}, "$inc": {"version": 1}},
     )
     return int(result.modified_count)
 
@@ -149,7 +151,16 @@ async def update_song(
 
 
 async def delete_song(song_id: PydanticObjectId, expected: int | None) -> bool:
-    return await versioned_delete(Song, song_id, expected)
+    """Delete, then leave a tombstone for the polling sync (see `SongTombstone`).
+
+    A crash between the two leaves the song in the search index; `sync --check`
+    reports it as unexpected and `--repair` removes it.
+    """
+    version = await deleted_version(Song, song_id, expected)
+    if version is None:
+        return False
+    await SongTombstone(song_id=song_id, version=version + 1).insert()
+    return True
 
 
 BY_YEAR_SORT = [("album.release_year", DESC), ("_id", DESC)]

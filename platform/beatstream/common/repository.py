@@ -49,14 +49,21 @@ async def versioned_update(
 
 
 async def versioned_delete(model: type[D], doc_id: PydanticObjectId, expected: int | None) -> bool:
+    return await deleted_version(model, doc_id, expected) is not None
+
+
+async def deleted_version(
+    model: type[D], doc_id: PydanticObjectId, expected: int | None
+) -> int | None:
+    """Delete (guarded like `versioned_update`); the version the document had, or None."""
     query: dict[str, Any] = {"_id": doc_id}
     if expected is not None:
         query["version"] = expected
-    result = await model.get_pymongo_collection().delete_one(query)
-    if result.deleted_count:
-        return True
+    deleted = await model.get_pymongo_collection().find_one_and_delete(query, {"version": 1})
+    if deleted is not None:
+        return int(deleted.get("version", 0))
     await _raise_if_conflict(model, doc_id, expected)
-    return False
+    return None
 
 
 async def _raise_if_conflict(

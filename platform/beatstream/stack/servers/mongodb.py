@@ -92,9 +92,9 @@ class MongoWireServer(StackServer):
         return LaunchPlan(
             argv=[
                 str(java_home / "bin" / "java"),
-                "-Xms64m",
-                "-Xmx512m",
-                "-XX:+UseSerialGC",
+                "-Xms256m",
+                "-Xmx2g",  # the H2 backend keeps indexes on the heap
+                "-XX:+UseParallelGC",
                 "-cp",
                 classpath,
                 LAUNCHER,
