@@ -24,13 +24,33 @@ class BulkResult:
         self.failed.extend(other.failed)
 
 
+def index_action(index: str, doc_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """Index with the MongoDB document's own `version` as an external version, so a write
+    carrying an older version (a replay, a slow worker) can never overwrite a newer one."""
+    return {
+        "index": {
+            "_index": index,
+            "_id": doc_id,
+            "version": int(row.get("version") or 1),
+            "version_type": "external_gte",
+        }
+    }
+
+
+def delete_action(index: str, doc_id: str, version: int) -> dict[str, Any]:
+    return {
+        "delete": {"_index": index, "_id": doc_id, "version": version, "version_type": "external"}
+    }
+
+
 def item_failures(response: Mapping[str, Any]) -> BulkResult:
     result = BulkResult()
     for item in response.get("items", []):
         action = next(iter(item.values()))
         status = int(action.get("status", 500))
-        # A delete of a missing document (404) is the state we wanted: not a failure.
-        if status < 300 or (status == 404 and "delete" in item):
+        # A delete of a missing document (404) is the state we wanted, and a version
+        # conflict (409) means the index already holds a newer write: neither is a failure.
+        if status < 300 or status == 409 or (status == 404 and "delete" in item):
             result.succeeded += 1
         else:
             result.failed.append((str(action.get("_id")), str(action.get("error"))[:1000]))

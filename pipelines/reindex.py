@@ -25,7 +25,7 @@ from beatstream.search.indices import (
 from beatstream.search.transform import song_document
 from beatstream.settings import ElasticsearchSettings
 from pipelines import dead_letters
-from pipelines.bulk import BulkResult, send_chunks
+from pipelines.bulk import BulkResult, index_action, send_chunks
 
 Progress = Callable[[int], None]
 
@@ -71,7 +71,7 @@ async def reindex_songs(
             except (KeyError, TypeError, ValueError) as exc:
                 transform_failures.append((str(row.get("_id")), f"transform: {exc!r}"))
                 continue
-            operations += [{"index": {"_index": index, "_id": doc["id"]}}, doc]
+            operations += [index_action(index, doc["id"], row), doc]
             if len(operations) >= 2 * batch_size:
                 yield operations
                 operations = []

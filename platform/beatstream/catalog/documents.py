@@ -51,6 +51,8 @@ class Song(VersionedDocument):
             IndexModel([("artist.name", TEXT), ("title", TEXT)], name="text_artist_title"),
             # List pages: each filter leads, the keyset sort (field, _id) follows.
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="created_id"),
+            # The polling sync's watermark: changes in (updated_at, _id) order.
+            IndexModel([("updated_at", ASCENDING), ("_id", ASCENDING)], name="updated_id"),
             IndexModel(
                 [("genre", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
                 name="genre_created_id",
