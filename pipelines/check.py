@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +23,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from beatstream.search.indices import SONGS
 from beatstream.search.transform import song_document
 from beatstream.settings import ElasticsearchSettings
+from pipelines.bulk import index_action
 from pipelines.sync import SongSync
 
 PAGE = 1000
+_CURRENT_VERSION = re.compile(r"current version \[(\d+)\]")
 
 
 @dataclass
@@ -104,10 +107,34 @@ async def check_songs(
     return report
 
 
-async def repair_songs(sync: SongSync, report: CheckReport) -> int:
-    """Re-apply exactly the ids the check flagged, through the versioned write path."""
+async def repair_songs(sync: SongSync, report: CheckReport, attempts: int = 3) -> int:
+    """Re-apply exactly the ids the check flagged, through the versioned write path.
+
+    If Elasticsearch holds a higher version than MongoDB for an id (it was written
+    out of band), MongoDB's version is moved past it first: MongoDB stays the source
+    of the content, and later syncs keep winning over what was there.
+    """
     ids = [ObjectId(i) for i in report.lost + report.stale]
-    rows = await sync.db.songs.find({"_id": {"$in": ids}}).to_list(None) if ids else []
     deletes = [(i, await sync.delete_version(ObjectId(i))) for i in report.unexpected]
-    result = await sync.apply(rows, deletes)
-    return result.succeeded
+    repaired = (await sync.apply([], deletes)).succeeded if deletes else 0
+    for _ in range(attempts):
+        if not ids:
+            break
+        rows = await sync.db.songs.find({"_id": {"$in": ids}}).to_list(None)
+        operations: list[dict[str, Any]] = []
+        for row in rows:
+            doc = song_document(row)
+            operations += [index_action(sync.alias, doc["id"], row), doc]
+        response = (await sync.es.bulk(operations=operations)).body if operations else {}
+        behind: dict[ObjectId, int] = {}
+        for item in response.get("items", []):
+            result = item["index"]
+            if result.get("status") == 409:
+                current = _CURRENT_VERSION.search(str(result.get("error")))
+                behind[ObjectId(result["_id"])] = int(current.group(1)) if current else 0
+            elif int(result.get("status", 500)) < 300:
+                repaired += 1
+        for doc_id, es_version in behind.items():
+            await sync.db.songs.update_one({"_id": doc_id}, {"$max": {"version": es_version + 1}})
+        ids = list(behind)
+    return repaired

@@ -13,7 +13,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-COLLECTION = "sync_checkpoints"
+from beatstream.admin.sync_status import CHECKPOINTS
+
+COLLECTION = CHECKPOINTS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -14,7 +14,9 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-COLLECTION = "sync_dead_letters"
+from beatstream.admin.sync_status import DEAD_LETTERS
+
+COLLECTION = DEAD_LETTERS
 
 
 async def record(

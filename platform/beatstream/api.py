@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from beatstream.admin.router import router as admin_router
+from beatstream.admin.router import router_sync as admin_sync_router
+from beatstream.analytics.router import router as analytics_router
 from beatstream.catalog.router import router as catalog_router
 from beatstream.common.query_guard import reject_operator_query_keys
 from beatstream.listeners.router import router as listeners_router
@@ -16,4 +18,6 @@ v1.include_router(catalog_router)
 v1.include_router(listeners_router)
 v1.include_router(playlists_router)
 v1.include_router(admin_router)
+v1.include_router(admin_sync_router)
 v1.include_router(search_router)
+v1.include_router(analytics_router)

@@ -10,13 +10,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from beatstream.admin.schemas import QueryPlan
+from beatstream.admin.schemas import QueryPlan, SyncStatus
+from beatstream.admin.sync_status import sync_status as read_sync_status
 from beatstream.catalog import repository
 from beatstream.catalog.repository import SongFilters
 from beatstream.catalog.schemas import SongListQuery
 from beatstream.common.pagination import DEFAULT_LIMIT
+from beatstream.deps import MongoDbDep
 
 router = APIRouter(prefix="/admin/explain", tags=["admin"])
+router_sync = APIRouter(prefix="/admin/sync", tags=["admin"])
 UNSUPPORTED: dict[int | str, dict[str, Any]] = {
     501: {"description": "The MongoDB server cannot explain queries"}
 }
@@ -40,3 +43,8 @@ async def explain_song_search(
 ) -> QueryPlan:
     plan = await repository.explain_song_search(q, DEFAULT_LIMIT)
     return QueryPlan(endpoint="GET /v1/songs/by-artist", **plan)
+
+
+@router_sync.get("/status", summary="Lag, checkpoint age, counts and the last error of the sync")
+async def sync_status(db: MongoDbDep) -> SyncStatus:
+    return SyncStatus.model_validate(await read_sync_status(db, "songs"))

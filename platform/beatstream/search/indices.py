@@ -134,7 +134,15 @@ def plays_index(prefix: str, year: int, month: int) -> str:
 
 
 def _settings(config: ElasticsearchSettings) -> dict[str, Any]:
-    return {"number_of_shards": 1, "number_of_replicas": config.replicas, "analysis": ANALYSIS}
+    return {
+        "number_of_shards": 1,
+        "number_of_replicas": config.replicas,
+        "analysis": ANALYSIS,
+        # Deletes carry external versions; Elasticsearch forgets a delete's version after
+        # `gc_deletes`, and an older write replayed after that could resurrect the document.
+        # Half a day is far longer than any replay window of the sync.
+        "gc_deletes": "12h",
+    }
 
 
 async def alias_targets(es: AsyncElasticsearch, alias: str) -> list[str]:

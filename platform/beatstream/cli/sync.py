@@ -1,0 +1,109 @@
+"""`beatstream sync`: keep Elasticsearch in step with MongoDB, or check that it is."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from beatstream.cli.settings import load_settings
+from beatstream.errors import StoreUnavailableError
+from beatstream.search.cache import ResponseCache
+from beatstream.search.indices import ensure_search_indices
+from beatstream.stores import Stores, close_stores, open_stores, require_all_up
+from pipelines.check import check_songs, repair_songs
+from pipelines.sync import SongSync, SyncOptions
+
+console = Console(stderr=True)
+
+
+class SyncMode(StrEnum):
+    auto = "auto"
+    polling = "polling"
+    change_stream = "change_stream"
+
+
+async def _with_sync(batch_size: int, job: Callable[[SongSync], Awaitable[int]]) -> int:
+    settings = load_settings()
+    stores: Stores = open_stores(settings)
+    try:
+        await require_all_up(stores, settings.startup.ping_timeout_s)
+        await ensure_search_indices(stores.es, settings.elasticsearch)
+        cache = ResponseCache(stores.redis, settings.redis.key_prefix)
+        songs = SongSync(
+            stores.mongo_db,
+            stores.es,
+            settings.elasticsearch,
+            cache=cache,
+            options=SyncOptions(batch_size=batch_size),
+        )
+        return await job(songs)
+    finally:
+        await close_stores(stores)
+
+
+async def _follow(songs: SongSync, mode: SyncMode) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await songs.follow(stop, mode.value)
+    return 0
+
+
+async def _check(songs: SongSync, repair: bool) -> int:
+    report = await check_songs(songs.db, songs.es, songs.config)
+    for label, ids in (
+        ("lost", report.lost),
+        ("unexpected", report.unexpected),
+        ("stale", report.stale),
+    ):
+        shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+        console.print(f"{label}: {len(ids)}{'  ' + shown if ids else ''}", highlight=False)
+    console.print(
+        f"mongodb: {report.in_mongo}  elasticsearch: {report.in_elasticsearch}", highlight=False
+    )
+    if report.clean:
+        return 0
+    if not repair:
+        return 1
+    repaired = await repair_songs(songs, report)
+    await songs.es.indices.refresh(index=songs.alias)
+    after = await check_songs(songs.db, songs.es, songs.config)
+    console.print(f"repaired {repaired}; now clean: {after.clean}", highlight=False)
+    return 0 if after.clean else 1
+
+
+def sync(
+    follow: Annotated[bool, typer.Option("--follow", help="Apply changes until stopped.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Compare the two stores.")] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="With --check: fix what differs.")
+    ] = False,
+    mode: Annotated[SyncMode, typer.Option(help="How to see changes.")] = SyncMode.auto,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
+) -> None:
+    """Without options: apply every pending change once, then exit."""
+
+    async def once(songs: SongSync) -> int:
+        applied = await songs.catch_up()
+        console.print(f"applied {applied} changes", highlight=False)
+        return 0
+
+    if follow:
+        job: Callable[[SongSync], Awaitable[int]] = lambda songs: _follow(songs, mode)  # noqa: E731
+    elif check:
+        job = lambda songs: _check(songs, repair)  # noqa: E731
+    else:
+        job = once
+    try:
+        code = asyncio.run(_with_sync(batch_size, job))
+    except StoreUnavailableError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+        raise typer.Exit(code=1) from None
+    raise typer.Exit(code=code)
