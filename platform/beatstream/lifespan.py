@@ -18,6 +18,7 @@ from pymongo.monitoring import CommandListener
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.health.service import ReadinessProbe
+from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
@@ -31,6 +32,7 @@ class AppState(TypedDict):
     settings: Settings
     stores: Stores
     readiness: ReadinessProbe
+    cache: ResponseCache
 
 
 def build_lifespan(
@@ -67,6 +69,7 @@ def build_lifespan(
                 readiness=ReadinessProbe(
                     stores, settings.health.ping_timeout_s, settings.health.cache_ttl_s
                 ),
+                cache=ResponseCache(stores.redis, settings.redis.key_prefix),
             )
         finally:
             await close_stores(stores)

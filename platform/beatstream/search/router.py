@@ -1,38 +1,101 @@
-"""Song search and typeahead for the client apps' search box and the dashboards."""
+"""Song search and typeahead for the client apps' search box and the dashboards.
+
+Both are cached in Redis (namespace "songs", invalidated when the sync applies new
+song data), answer 304 to a current `If-None-Match`, and say `X-Cache: hit|miss|bypass`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 
 from beatstream.deps import EsDep, SettingsDep
 from beatstream.search import service
+from beatstream.search.cache import cache_headers, not_modified
+from beatstream.search.dependencies import CacheDep
 from beatstream.search.errors import elasticsearch_unavailable_as_503
 from beatstream.search.indices import SONGS
 from beatstream.search.schemas import SearchQuery, SearchResult, Suggestions, SuggestQuery
 
 router = APIRouter(prefix="/search", tags=["search"])
-UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Elasticsearch is unreachable; retry after the Retry-After seconds"}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the If-None-Match ETag is current"},
+    503: {"description": "Elasticsearch is unreachable; retry after the Retry-After seconds"},
 }
+SONGS_NAMESPACE = "songs"
+SEARCH_TTL_S = 60
+SUGGEST_TTL_S = 300
 
 
-@router.get("/songs", responses=UNAVAILABLE, summary="Full-text song search with facets")
+async def cached_json(
+    cache: CacheDep,
+    namespace: str,
+    endpoint: str,
+    params: dict[str, Any],
+    ttl_s: int,
+    if_none_match: str | None,
+    compute: Callable[[], Awaitable[bytes]],
+) -> Response:
+    cached = await cache.get_or_compute(namespace, {"endpoint": endpoint, **params}, ttl_s, compute)
+    headers = cache_headers(cached, ttl_s)
+    if not_modified(if_none_match, cached):
+        return Response(status_code=304, headers=headers)
+    return Response(cached.body, media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/songs",
+    response_model=SearchResult,
+    responses=RESPONSES,
+    summary="Full-text song search with facets",
+)
 async def search_songs(
-    query: Annotated[SearchQuery, Query()], es: EsDep, settings: SettingsDep
-) -> SearchResult:
-    with elasticsearch_unavailable_as_503(settings.elasticsearch.safe_url):
-        return await service.search_songs(
-            es, SONGS.alias(settings.elasticsearch.index_prefix), query
-        )
+    query: Annotated[SearchQuery, Query()],
+    es: EsDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    alias = SONGS.alias(settings.elasticsearch.index_prefix)
+
+    async def compute() -> bytes:
+        with elasticsearch_unavailable_as_503(settings.elasticsearch.safe_url):
+            return (await service.search_songs(es, alias, query)).model_dump_json().encode()
+
+    return await cached_json(
+        cache,
+        SONGS_NAMESPACE,
+        "search",
+        query.model_dump(mode="json"),
+        SEARCH_TTL_S,
+        if_none_match,
+        compute,
+    )
 
 
-@router.get("/suggest", responses=UNAVAILABLE, summary="Typeahead for songs and artists")
+@router.get(
+    "/suggest",
+    response_model=Suggestions,
+    responses=RESPONSES,
+    summary="Typeahead for songs and artists",
+)
 async def suggest(
-    query: Annotated[SuggestQuery, Query()], es: EsDep, settings: SettingsDep
-) -> Suggestions:
-    with elasticsearch_unavailable_as_503(settings.elasticsearch.safe_url):
-        return await service.suggest(
-            es, SONGS.alias(settings.elasticsearch.index_prefix), query.prefix, query.limit
-        )
+    query: Annotated[SuggestQuery, Query()],
+    es: EsDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    alias = SONGS.alias(settings.elasticsearch.index_prefix)
+
+    async def compute() -> bytes:
+        with elasticsearch_unavailable_as_503(settings.elasticsearch.safe_url):
+            found = await service.suggest(es, alias, query.prefix.lower(), query.limit)
+            return found.model_dump_json().encode()
+
+    params = {"prefix": query.prefix.lower(), "limit": query.limit}
+    return await cached_json(
+        cache, SONGS_NAMESPACE, "suggest", params, SUGGEST_TTL_S, if_none_match, compute
+    )
