@@ -1,0 +1,261 @@
+"""Analytics through the Redis response cache, at 50 concurrent clients, over 10k songs.
+
+One `beatstream serve` process (one worker) on the running stack, on a scratch index
+prefix, Redis key prefix and MongoDB database. 10,000 songs (seed builders,
+`Random(42)`) go straight into Elasticsearch through `song_document`. Then, each
+scenario in turn against that same server:
+
+- `GET /health/live`: constant JSON, no store touched; the floor every other row is
+  compared with (`x live` = that row's req/s over this one's).
+- top artists, cached: one URL (`country=IT&limit=10`), warmed once, so every timed
+  request is a Redis hit.
+- top artists, uncached: every request a different `(country, limit)` pair (12
+  countries with views x limits 1-100, shuffled, none repeated), so every request is
+  a miss: generation read, lock, the Elasticsearch aggregation, store. That is what
+  a cold key costs a client, cache overhead included; the run checks the `X-Cache`
+  header of every response and reports any that were not what the row claims.
+- `GET /v1/search/suggest?prefix=` over the same songs (2-4 letter prefixes of real
+  titles), when that endpoint exists.
+
+The load generator is this process, sharing the machine's cores with the server,
+Elasticsearch, Redis and MongoDB: compare rows within one run, not with figures
+from elsewhere. Scratch indices, template, Redis keys and database are removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+from bson import ObjectId
+from elasticsearch.helpers import async_bulk
+from pymongo import AsyncMongoClient
+
+from beatstream.search.indices import SONGS
+from beatstream.search.transform import song_document
+from beatstream.settings import Settings
+from beatstream.stores.clients import create_es_client, create_redis_client
+from bench import report
+from bench.common import free_port, stack_settings
+from seed.builders import COUNTRIES, artist_payload, song_payload
+
+SONGS_COUNT = 10_000
+ARTISTS = 500
+CLIENTS = 50
+REQUESTS = 2_000
+UNCACHED_REQUESTS = 1_000
+WARMUP = 100
+
+
+def _rows(rng: random.Random) -> list[dict[str, Any]]:
+    artists = [{"id": ObjectId(), "name": artist_payload(rng)["name"]} for _ in range(ARTISTS)]
+    rows = []
+    for index in range(SONGS_COUNT):
+        artist = rng.choice(artists)
+        payload = song_payload(rng, str(artist["id"]))
+        payload.pop("artist_id")
+        moment = f"2026-01-01T00:00:{index % 60:02d}Z"
+        rows.append(
+            {
+                "_id": ObjectId(),
+                **payload,
+                "artist": artist,
+                "created_at": moment,
+                "updated_at": moment,
+            }
+        )
+    return rows
+
+
+async def _index(settings: Settings, rows: list[dict[str, Any]]) -> float:
+    es = create_es_client(settings.elasticsearch)
+    alias = SONGS.alias(settings.elasticsearch.index_prefix)
+    try:
+        started = time.perf_counter()
+        actions = (
+            {"_index": alias, "_id": str(row["_id"]), "_source": song_document(row)} for row in rows
+        )
+        indexed, errors = await async_bulk(es, actions, chunk_size=1_000, refresh=True)
+        if indexed != len(rows):
+            raise RuntimeError(f"indexed {indexed} of {len(rows)}: {errors!r}"[:500])
+        return time.perf_counter() - started
+    finally:
+        await es.close()
+
+
+async def _load(
+    base_url: str, paths: list[str], warmup: list[str]
+) -> tuple[list[float], int, float, Counter[str]]:
+    """Latencies (ms), failures, wall seconds and the `X-Cache` values seen."""
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
+        for path in warmup:
+            (await http.get(path)).raise_for_status()
+        latencies: list[float] = []
+        failures = 0
+        cache: Counter[str] = Counter()
+        queue = list(reversed(paths))
+
+        async def client() -> None:
+            nonlocal failures
+            while queue:
+                path = queue.pop()
+                started = time.perf_counter()
+                try:
+                    response = await http.get(path)
+                except httpx.TransportError as exc:
+                    failures += 1
+                    print(f"transport error on {path}: {exc!r}")
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+                failures += response.status_code != 200
+                cache[response.headers.get("x-cache", "-")] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(CLIENTS)))
+        return latencies, failures, time.perf_counter() - started, cache
+
+
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "beatstream", "serve", "--workers", "1", "--port", str(port)],
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                return process, base_url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _scenarios(rows: list[dict[str, Any]], suggest: bool) -> dict[str, tuple[list[str], list[str]]]:
+    """name -> (timed paths, warm-up paths)."""
+    rng = random.Random(42)
+    cached = "/v1/analytics/top-artists?country=IT&limit=10"
+    pairs = [(country, limit) for country in COUNTRIES for limit in range(1, 101)]
+    rng.shuffle(pairs)
+    uncached = [f"/v1/analytics/top-artists?country={c}&limit={n}" for c, n in pairs]
+    # Warm the connections and code paths on keys the timed run never asks for.
+    warm_uncached = [f"/v1/analytics/top-artists?country=AD&limit={n}" for n in range(1, 51)]
+    scenarios = {
+        "GET /health/live (constant JSON)": (["/health/live"] * REQUESTS, ["/health/live"] * 100),
+        "top-artists, cached (hit)": ([cached] * REQUESTS, [cached] * WARMUP),
+        "top-artists, uncached (miss)": (uncached[:UNCACHED_REQUESTS], warm_uncached),
+    }
+    if suggest:
+        titles = [str(row["title"]).lower() for row in rows]
+        prefixes = [title[: rng.randint(2, 4)] for title in rng.sample(titles, REQUESTS)]
+        paths = [f"/v1/search/suggest?prefix={p}" for p in prefixes]
+        scenarios["search/suggest"] = (paths, paths[:WARMUP])
+    return scenarios
+
+
+def _has_suggest(base_url: str) -> bool:
+    response = httpx.get(f"{base_url}/v1/search/suggest", params={"prefix": "ni"}, timeout=10)
+    return response.status_code == 200
+
+
+async def _cleanup(settings: Settings) -> None:
+    prefix = settings.elasticsearch.index_prefix
+    es = create_es_client(settings.elasticsearch)
+    redis = create_redis_client(settings.redis)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb.url)
+    try:
+        found = await es.indices.get(
+            index=f"{prefix}-*", allow_no_indices=True, expand_wildcards="all"
+        )
+        if found:
+            await es.indices.delete(index=",".join(found), ignore_unavailable=True)
+        templates = await es.options(ignore_status=404).indices.get_index_template(
+            name=f"{prefix}-*"
+        )
+        for template in templates.get("index_templates", []):
+            await es.indices.delete_index_template(name=template["name"])
+        keys = [k async for k in redis.scan_iter(match=f"{settings.redis.key_prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await mongo.drop_database(settings.mongodb.db)
+    finally:
+        await es.close()
+        await redis.aclose()
+        await mongo.close()
+
+
+def run() -> Path:
+    base = stack_settings()
+    scratch = uuid.uuid4().hex[:8]
+    settings = base.model_copy(
+        update={
+            "elasticsearch": base.elasticsearch.model_copy(
+                update={"index_prefix": f"bench-analytics-{scratch}"}
+            ),
+            "redis": base.redis.model_copy(update={"key_prefix": f"bench:analytics:{scratch}:"}),
+        }
+    )
+    env = {
+        **os.environ,
+        "MONGODB_URL": settings.mongodb.url,
+        "MONGODB_DB": settings.mongodb.db,
+        "ELASTICSEARCH_URL": settings.elasticsearch.url,
+        "ELASTICSEARCH_INDEX_PREFIX": settings.elasticsearch.index_prefix,
+        "ELASTICSEARCH_MANAGE_INDICES": "true",
+        "REDIS_URL": settings.redis.url,
+        "REDIS_KEY_PREFIX": settings.redis.key_prefix,
+        "LOG_LEVEL": "WARNING",
+    }
+    table: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    try:
+        process, base_url = _serve(env)  # creates the scratch indices at start
+        try:
+            rows = _rows(random.Random(42))
+            result["index_s"] = round(asyncio.run(_index(settings, rows)), 2)
+            suggest = _has_suggest(base_url)
+            result["suggest_measured"] = suggest
+            live_rps = None
+            for name, (paths, warmup) in _scenarios(rows, suggest).items():
+                latencies, failures, wall, cache = asyncio.run(_load(base_url, paths, warmup))
+                rps = len(latencies) / wall
+                live_rps = live_rps or rps
+                table.append(
+                    {
+                        "scenario": name,
+                        "clients": CLIENTS,
+                        "requests": len(latencies),
+                        "failed": failures,
+                        "x_cache": ", ".join(f"{k} {v}" for k, v in sorted(cache.items())),
+                        "req_per_s": round(rps, 1),
+                        "x_live": round(rps / live_rps, 2),
+                        "p50_ms": round(report.percentile(latencies, 50), 2),
+                        "p99_ms": round(report.percentile(latencies, 99), 2),
+                    }
+                )
+        finally:
+            process.terminate()
+            process.wait(30)
+    finally:
+        asyncio.run(_cleanup(settings))
+    result.update(songs=SONGS_COUNT, artists=ARTISTS, rows=table)
+    return report.write("analytics_cache", result, table)
+
+
+if __name__ == "__main__":
+    run()

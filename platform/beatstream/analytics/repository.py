@@ -1,0 +1,206 @@
+"""Every Elasticsearch query behind the analytics dashboards, each one request.
+
+Queries read the aliases (`{prefix}-songs`, `{prefix}-plays`) with
+`ignore_unavailable` + `allow_no_indices`, so an alias with no index yet (no play
+indexed so far) answers as empty data rather than a 404. Each query carries a
+`global` max aggregation on the data's timestamp: the freshness (`as_of`) of the
+index the answer was computed on, whatever the filters.
+
+Country names a field (`views_per_country.IT`): callers pass codes validated against
+ISO 3166-1, and the mapping declares one long field per code, so any valid code
+aggregates and sorts; no user text ever becomes a field name unvalidated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from elastic_transport import ConnectionError as EsConnectionError
+from elastic_transport import ConnectionTimeout, SniffingError
+from elasticsearch import ApiError, AsyncElasticsearch
+
+from beatstream.common.countries import COUNTRY_CODES
+from beatstream.errors import StoreUnavailableError
+from beatstream.redact import redact_text
+from beatstream.search.indices import SONGS, plays_alias
+from beatstream.settings import ElasticsearchSettings
+
+# Statuses meaning "the cluster cannot serve this now" (no master, all shards failed,
+# search queue full, a proxy in front timing out): the client should retry later.
+_UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
+# Genres are a short list; a bigger terms size would only cost memory.
+GENRE_BUCKETS = 100
+
+
+def views_field(country: str | None) -> str:
+    """`views_per_country.<CC>`, or `total_views` over every country."""
+    if country is None:
+        return "total_views"
+    if country not in COUNTRY_CODES:  # validated upstream; never build a field from junk
+        raise ValueError(f"not an ISO 3166-1 alpha-2 code: {country!r}")
+    return f"views_per_country.{country}"
+
+
+def _freshness(field: str) -> dict[str, Any]:
+    return {"global": {}, "aggs": {"latest": {"max": {"field": field}}}}
+
+
+@contextlib.asynccontextmanager
+async def elasticsearch_errors(config: ElasticsearchSettings) -> AsyncIterator[None]:
+    """Unreachable, timed out or overloaded -> `StoreUnavailableError` (503 + Retry-After).
+
+    Other API errors (a 400 from a malformed query) are bugs and stay 500s.
+    """
+    try:
+        yield
+    except (EsConnectionError, ConnectionTimeout, SniffingError) as exc:
+        reason = redact_text(f"{type(exc).__name__}: {exc}")[:200]
+        raise StoreUnavailableError("elasticsearch", config.safe_url, reason) from None
+    except ApiError as exc:
+        if exc.meta.status not in _UNAVAILABLE_STATUSES:
+            raise
+        reason = redact_text(f"HTTP {exc.meta.status}: {exc.message}")[:200]
+        raise StoreUnavailableError("elasticsearch", config.safe_url, reason) from None
+
+
+async def _search(
+    es: AsyncElasticsearch, config: ElasticsearchSettings, index: str, **body: Any
+) -> Mapping[str, Any]:
+    async with elasticsearch_errors(config):
+        response = await es.search(
+            index=index,
+            ignore_unavailable=True,
+            allow_no_indices=True,
+            track_total_hits=False,
+            **body,
+        )
+    result: Mapping[str, Any] = response.body
+    return result
+
+
+def _has_views(field: str) -> dict[str, Any]:
+    return {"bool": {"filter": [{"range": {field: {"gt": 0}}}]}}
+
+
+async def top_artists(
+    es: AsyncElasticsearch, config: ElasticsearchSettings, country: str | None, limit: int
+) -> Mapping[str, Any]:
+    """Artists by summed views: terms on `artist_id` ordered by a `sum` sub-aggregation,
+    ties by id; the name from the artist's most recently updated song."""
+    field = views_field(country)
+    return await _search(
+        es,
+        config,
+        SONGS.alias(config.index_prefix),
+        size=0,
+        query=_has_views(field),
+        aggs={
+            "artists": {
+                "terms": {
+                    "field": "artist_id",
+                    "size": limit,
+                    "order": [{"views": "desc"}, {"_key": "asc"}],
+                },
+                "aggs": {
+                    "views": {"sum": {"field": field}},
+                    "name": {
+                        "top_hits": {
+                            "size": 1,
+                            "_source": {"includes": ["artist_name"]},
+                            "sort": [{"updated_at": {"order": "desc"}}],
+                        }
+                    },
+                },
+            },
+            "freshness": _freshness("updated_at"),
+        },
+    )
+
+
+async def top_songs(
+    es: AsyncElasticsearch, config: ElasticsearchSettings, country: str | None, limit: int
+) -> Mapping[str, Any]:
+    """Songs by views, ties by id; the views come back as the first sort value."""
+    field = views_field(country)
+    return await _search(
+        es,
+        config,
+        SONGS.alias(config.index_prefix),
+        size=limit,
+        query=_has_views(field),
+        sort=[{field: {"order": "desc"}}, {"id": {"order": "asc"}}],
+        source={"includes": ["id", "title", "artist_name", "album_title"]},
+        aggs={"freshness": _freshness("updated_at")},
+    )
+
+
+async def genre_views(
+    es: AsyncElasticsearch, config: ElasticsearchSettings, country: str | None
+) -> Mapping[str, Any]:
+    """Views per genre plus the total over every matching song, from one response."""
+    field = views_field(country)
+    return await _search(
+        es,
+        config,
+        SONGS.alias(config.index_prefix),
+        size=0,
+        query=_has_views(field) if country else {"match_all": {}},
+        aggs={
+            "genres": {
+                "terms": {
+                    "field": "genre",
+                    "size": GENRE_BUCKETS,
+                    "order": [{"views": "desc"}, {"_key": "asc"}],
+                },
+                "aggs": {"views": {"sum": {"field": field}}},
+            },
+            "total": {"sum": {"field": field}},
+            "freshness": _freshness("updated_at"),
+        },
+    )
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+async def plays_histogram(
+    es: AsyncElasticsearch,
+    config: ElasticsearchSettings,
+    *,
+    interval: str,
+    start: datetime,
+    end: datetime,
+    country: str | None,
+    song_id: str | None,
+) -> Mapping[str, Any]:
+    """Plays in `[start, end)` per calendar interval (UTC), empty buckets included."""
+    played = {"gte": _epoch_ms(start), "lt": _epoch_ms(end), "format": "epoch_millis"}
+    filters: list[dict[str, Any]] = [{"range": {"played_at": played}}]
+    if country is not None:
+        filters.append({"term": {"country": country}})
+    if song_id is not None:
+        filters.append({"term": {"song_id": song_id}})
+    return await _search(
+        es,
+        config,
+        plays_alias(config.index_prefix),
+        size=0,
+        query={"bool": {"filter": filters}},
+        aggs={
+            "plays": {
+                "date_histogram": {
+                    "field": "played_at",
+                    "calendar_interval": interval,
+                    "time_zone": "UTC",
+                    "min_doc_count": 0,
+                    # Inclusive bounds: the last millisecond of the half-open range.
+                    "extended_bounds": {"min": _epoch_ms(start), "max": _epoch_ms(end) - 1},
+                }
+            },
+            "freshness": _freshness("played_at"),
+        },
+    )

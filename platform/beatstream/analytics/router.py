@@ -1,0 +1,174 @@
+"""Thin HTTP layer for the search dashboards: validate, answer from the cache or compute.
+
+Every answer is cached in Redis (cache-aside, `beatstream.search.cache`) under the
+namespace of the data it reads, "songs" or "plays", so the sync that changes that
+data invalidates it with one `invalidate(namespace)`. The key is the route plus its
+validated query (country upper-cased, defaults filled), so `?country=it` and
+`?country=IT` share an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from beatstream.analytics import service
+from beatstream.analytics.dependencies import IfNoneMatch
+from beatstream.analytics.schemas import (
+    GenreQuery,
+    GenreShares,
+    PlaysHistogram,
+    PlaysQuery,
+    TopArtists,
+    TopQuery,
+    TopSongs,
+    body_of,
+)
+from beatstream.deps import EsDep, SettingsDep
+from beatstream.search.cache import ResponseCache, cache_headers, not_modified
+from beatstream.search.dependencies import CacheDep
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+# Seconds an answer is reused (and the `max-age` clients may reuse it for).
+TOP_ARTISTS_TTL_S = 3600  # the reference design caches "top ten artists" for an hour
+TOP_SONGS_TTL_S = 60
+GENRES_TTL_S = 300
+PLAYS_TTL_S = 60
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the If-None-Match ETag is current"},
+    503: {"description": "Elasticsearch is unreachable; retry after the Retry-After seconds"},
+}
+
+
+async def _cached(
+    cache: ResponseCache,
+    namespace: str,
+    view: str,
+    params: dict[str, Any],
+    ttl_s: int,
+    compute: Callable[[], Awaitable[bytes]],
+    if_none_match: str | None,
+) -> Response:
+    cached = await cache.get_or_compute(namespace, {"view": view, **params}, ttl_s, compute)
+    headers = cache_headers(cached, ttl_s)
+    if not_modified(if_none_match, cached):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(content=cached.body, media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/top-artists",
+    response_model=TopArtists,
+    responses=RESPONSES,
+    summary="Top artists by views, in one country or overall",
+)
+async def top_artists(
+    query: Annotated[TopQuery, Query()],
+    es: EsDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    async def compute() -> bytes:
+        return body_of(
+            await service.top_artists(es, settings.elasticsearch, query.country, query.limit)
+        )
+
+    return await _cached(
+        cache,
+        "songs",
+        "top-artists",
+        query.model_dump(mode="json"),
+        TOP_ARTISTS_TTL_S,
+        compute,
+        if_none_match,
+    )
+
+
+@router.get(
+    "/top-songs",
+    response_model=TopSongs,
+    responses=RESPONSES,
+    summary="Top songs by views, in one country or overall",
+)
+async def top_songs(
+    query: Annotated[TopQuery, Query()],
+    es: EsDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    async def compute() -> bytes:
+        return body_of(
+            await service.top_songs(es, settings.elasticsearch, query.country, query.limit)
+        )
+
+    return await _cached(
+        cache,
+        "songs",
+        "top-songs",
+        query.model_dump(mode="json"),
+        TOP_SONGS_TTL_S,
+        compute,
+        if_none_match,
+    )
+
+
+@router.get(
+    "/genres",
+    response_model=GenreShares,
+    responses=RESPONSES,
+    summary="Each genre's share of views, in one country or overall",
+)
+async def genres(
+    query: Annotated[GenreQuery, Query()],
+    es: EsDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    async def compute() -> bytes:
+        return body_of(await service.genre_shares(es, settings.elasticsearch, query.country))
+
+    return await _cached(
+        cache,
+        "songs",
+        "genres",
+        query.model_dump(mode="json"),
+        GENRES_TTL_S,
+        compute,
+        if_none_match,
+    )
+
+
+@router.get(
+    "/plays",
+    response_model=PlaysHistogram,
+    responses=RESPONSES,
+    summary="Plays per day, week or month (UTC), empty periods included",
+)
+async def plays(
+    query: Annotated[PlaysQuery, Query()],
+    es: EsDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    async def compute() -> bytes:
+        return body_of(await service.plays_histogram(es, settings.elasticsearch, query))
+
+    # Keyed on the query as sent: an open-ended range ("up to now") is one entry,
+    # recomputed when its TTL ends, rather than a new key every second.
+    return await _cached(
+        cache,
+        "plays",
+        "plays",
+        query.model_dump(mode="json", by_alias=True),
+        PLAYS_TTL_S,
+        compute,
+        if_none_match,
+    )

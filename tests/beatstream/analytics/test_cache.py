@@ -1,0 +1,92 @@
+"""Analytics answers come from Redis on repeat, revalidate with ETags, and invalidate."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from beatstream.search.cache import ResponseCache
+from beatstream.settings import Settings
+from beatstream.stores.clients import RedisClient
+from tests.beatstream.analytics.data import Row, index_songs
+
+
+@pytest.mark.parametrize(
+    ("path", "max_age"),
+    [
+        ("/v1/analytics/top-artists?country=IT", 3600),
+        ("/v1/analytics/top-songs?country=IT", 60),
+        ("/v1/analytics/genres", 300),
+        ("/v1/analytics/plays?from=2024-01-01&to=2024-02-01", 60),
+    ],
+)
+async def test_second_call_is_a_hit_with_the_same_body(
+    analytics_client: httpx.AsyncClient, indexed_songs: list[Row], path: str, max_age: int
+) -> None:
+    first = await analytics_client.get(path)
+    second = await analytics_client.get(path)
+
+    assert first.status_code == second.status_code == 200
+    assert first.headers["x-cache"] == "MISS"
+    assert second.headers["x-cache"] == "HIT"
+    assert second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
+    assert second.headers["cache-control"] == f"public, max-age={max_age}"
+    assert second.headers["content-type"] == "application/json"
+
+
+async def test_if_none_match_gives_304(
+    analytics_client: httpx.AsyncClient, indexed_songs: list[Row]
+) -> None:
+    first = await analytics_client.get("/v1/analytics/top-artists", params={"country": "IT"})
+    etag = first.headers["etag"]
+
+    again = await analytics_client.get(
+        "/v1/analytics/top-artists", params={"country": "IT"}, headers={"If-None-Match": etag}
+    )
+    other = await analytics_client.get(
+        "/v1/analytics/top-artists", params={"country": "IT"}, headers={"If-None-Match": '"old"'}
+    )
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert other.status_code == 200
+
+
+async def test_equivalent_queries_share_an_entry_and_routes_do_not(
+    analytics_client: httpx.AsyncClient, indexed_songs: list[Row]
+) -> None:
+    await analytics_client.get("/v1/analytics/top-artists", params={"country": "IT"})
+
+    lower = await analytics_client.get(
+        "/v1/analytics/top-artists", params={"country": "it", "limit": 10}
+    )
+    songs = await analytics_client.get("/v1/analytics/top-songs", params={"country": "IT"})
+
+    assert lower.headers["x-cache"] == "HIT"
+    assert songs.headers["x-cache"] == "MISS"
+
+
+async def test_invalidating_songs_recomputes_with_new_data(
+    analytics_client: httpx.AsyncClient,
+    indexed_songs: list[Row],
+    es_client: AsyncElasticsearch,
+    es_prefix: str,
+    redis_client: RedisClient,
+    settings: Settings,
+) -> None:
+    path = "/v1/analytics/top-songs"
+    before = await analytics_client.get(path, params={"country": "IT", "limit": 1})
+    top = indexed_songs[0] | {"views_per_country": {"IT": 10**9}, "title": "New Number One"}
+    await index_songs(es_client, es_prefix, [top])
+
+    stale = await analytics_client.get(path, params={"country": "IT", "limit": 1})
+    await ResponseCache(redis_client, settings.redis.key_prefix).invalidate("songs")
+    fresh = await analytics_client.get(path, params={"country": "IT", "limit": 1})
+
+    assert stale.headers["x-cache"] == "HIT"
+    assert stale.content == before.content
+    assert fresh.headers["x-cache"] == "MISS"
+    assert fresh.json()["items"][0]["title"] == "New Number One"
