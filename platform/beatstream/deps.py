@@ -1,4 +1,8 @@
-"""`Annotated` dependency aliases for route signatures: `EsDep`, `RedisDep`, `MongoDbDep`..."""
+"""`Annotated` dependency aliases for route signatures: `EsDep`, `RedisDep`, `MongoDbDep`...
+
+All `async def`: FastAPI runs plain `def` dependencies in its thread pool, a hop that
+costs more than these lookups themselves on every request.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from beatstream.stores import Stores
 from beatstream.stores.clients import MongoDocument, RedisClient
 
 
-def get_stores(request: Request) -> Stores:
+async def get_stores(request: Request) -> Stores:
     stores: Stores = request.state.stores
     return stores
 
@@ -21,20 +25,20 @@ def get_stores(request: Request) -> Stores:
 StoresDep = Annotated[Stores, Depends(get_stores)]
 
 
-def get_settings_from_state(request: Request) -> Settings:
+async def get_settings_from_state(request: Request) -> Settings:
     settings: Settings = request.state.settings
     return settings
 
 
-def get_es(stores: StoresDep) -> AsyncElasticsearch:
+async def get_es(stores: StoresDep) -> AsyncElasticsearch:
     return stores.es
 
 
-def get_redis(stores: StoresDep) -> RedisClient:
+async def get_redis(stores: StoresDep) -> RedisClient:
     return stores.redis
 
 
-def get_mongo_db(stores: StoresDep) -> AsyncDatabase[MongoDocument]:
+async def get_mongo_db(stores: StoresDep) -> AsyncDatabase[MongoDocument]:
     return stores.mongo_db
 
 

@@ -21,12 +21,7 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
 
 
-def parse_if_match(
-    if_match: Annotated[
-        str | None,
-        Header(description='Only write if the current ETag is one of these (`"3"`), or `*`.'),
-    ] = None,
-) -> int | None:
+def parse_if_match(if_match: str | None) -> int | None:
     """The version the client expects, or None when it did not ask for a check."""
     if if_match is None or if_match.strip() == "*":
         return None
@@ -46,4 +41,14 @@ def matches_if_none_match(if_none_match: str | None, version: int) -> bool:
     return "*" in tags or etag(version) in tags
 
 
-ExpectedVersion = Annotated[int | None, Depends(parse_if_match)]
+async def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='Only write if the current ETag is one of these (`"3"`), or `*`.'),
+    ] = None,
+) -> int | None:
+    """`parse_if_match` as an async dependency (no thread-pool hop per request)."""
+    return parse_if_match(if_match)
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]

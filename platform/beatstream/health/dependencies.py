@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from beatstream.health.service import ReadinessProbe
 
 
-def get_readiness_probe(request: Request) -> ReadinessProbe:
+async def get_readiness_probe(request: Request) -> ReadinessProbe:
     """The process-wide probe the lifespan created (see `beatstream.lifespan`)."""
     probe: ReadinessProbe = request.state.readiness
     return probe

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from beatstream.search.cache import ResponseCache
 
 
-def get_response_cache(request: Request) -> ResponseCache:
+async def get_response_cache(request: Request) -> ResponseCache:
     cache: ResponseCache = request.state.cache
     return cache
 
