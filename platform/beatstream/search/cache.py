@@ -70,7 +70,7 @@ def cache_headers(cached: CachedResponse, max_age_s: int) -> dict[str, str]:
     body already spent in Redis against `max-age`.
     """
     headers = {
-        "X-Cache": cached.status.upper(),
+        "X-Cache": cached.status,
         "ETag": cached.etag,
         "Cache-Control": f"public, max-age={max_age_s}",
     }

@@ -28,8 +28,8 @@ async def test_second_call_is_a_hit_with_the_same_body(
     second = await analytics_client.get(path)
 
     assert first.status_code == second.status_code == 200
-    assert first.headers["x-cache"] == "MISS"
-    assert second.headers["x-cache"] == "HIT"
+    assert first.headers["x-cache"] == "miss"
+    assert second.headers["x-cache"] == "hit"
     assert second.content == first.content
     assert second.headers["etag"] == first.headers["etag"]
     assert second.headers["cache-control"] == f"public, max-age={max_age}"
@@ -65,8 +65,8 @@ async def test_equivalent_queries_share_an_entry_and_routes_do_not(
     )
     songs = await analytics_client.get("/v1/analytics/top-songs", params={"country": "IT"})
 
-    assert lower.headers["x-cache"] == "HIT"
-    assert songs.headers["x-cache"] == "MISS"
+    assert lower.headers["x-cache"] == "hit"
+    assert songs.headers["x-cache"] == "miss"
 
 
 async def test_invalidating_songs_recomputes_with_new_data(
@@ -86,7 +86,7 @@ async def test_invalidating_songs_recomputes_with_new_data(
     await ResponseCache(redis_client, settings.redis.key_prefix).invalidate("songs")
     fresh = await analytics_client.get(path, params={"country": "IT", "limit": 1})
 
-    assert stale.headers["x-cache"] == "HIT"
+    assert stale.headers["x-cache"] == "hit"
     assert stale.content == before.content
-    assert fresh.headers["x-cache"] == "MISS"
+    assert fresh.headers["x-cache"] == "miss"
     assert fresh.json()["items"][0]["title"] == "New Number One"
