@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import typer
 
-from beatstream.cli import reindex, serve, stack
+from beatstream.cli import reindex, serve, stack, sync
+from beatstream.cli import seed as seed_command
 
 app = typer.Typer(
     name="beatstream",
@@ -17,7 +18,9 @@ app = typer.Typer(
 )
 app.add_typer(stack.app, name="stack")
 app.command("serve")(serve.serve)
+app.command("seed")(seed_command.seed)
 app.command("reindex")(reindex.reindex)
+app.command("sync")(sync.sync)
 
 
 def main() -> None:
