@@ -13,24 +13,17 @@ aggregates and sorts; no user text ever becomes a field name unvalidated.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from elastic_transport import ConnectionError as EsConnectionError
-from elastic_transport import ConnectionTimeout, SniffingError
-from elasticsearch import ApiError, AsyncElasticsearch
+from elasticsearch import AsyncElasticsearch
 
 from beatstream.common.countries import COUNTRY_CODES
-from beatstream.errors import StoreUnavailableError
-from beatstream.redact import redact_text
+from beatstream.search.errors import elasticsearch_unavailable_as_503
 from beatstream.search.indices import SONGS, plays_alias
 from beatstream.settings import ElasticsearchSettings
 
-# Statuses meaning "the cluster cannot serve this now" (no master, all shards failed,
-# search queue full, a proxy in front timing out): the client should retry later.
-_UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Genres are a short list; a bigger terms size would only cost memory.
 GENRE_BUCKETS = 100
 
@@ -48,28 +41,10 @@ def _freshness(field: str) -> dict[str, Any]:
     return {"global": {}, "aggs": {"latest": {"max": {"field": field}}}}
 
 
-@contextlib.asynccontextmanager
-async def elasticsearch_errors(config: ElasticsearchSettings) -> AsyncIterator[None]:
-    """Unreachable, timed out or overloaded -> `StoreUnavailableError` (503 + Retry-After).
-
-    Other API errors (a 400 from a malformed query) are bugs and stay 500s.
-    """
-    try:
-        yield
-    except (EsConnectionError, ConnectionTimeout, SniffingError) as exc:
-        reason = redact_text(f"{type(exc).__name__}: {exc}")[:200]
-        raise StoreUnavailableError("elasticsearch", config.safe_url, reason) from None
-    except ApiError as exc:
-        if exc.meta.status not in _UNAVAILABLE_STATUSES:
-            raise
-        reason = redact_text(f"HTTP {exc.meta.status}: {exc.message}")[:200]
-        raise StoreUnavailableError("elasticsearch", config.safe_url, reason) from None
-
-
 async def _search(
     es: AsyncElasticsearch, config: ElasticsearchSettings, index: str, **body: Any
 ) -> Mapping[str, Any]:
-    async with elasticsearch_errors(config):
+    with elasticsearch_unavailable_as_503(config.safe_url):
         response = await es.search(
             index=index,
             ignore_unavailable=True,

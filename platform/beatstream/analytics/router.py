@@ -9,10 +9,9 @@ validated query (country upper-cased, defaults filled), so `?country=it` and
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
 from beatstream.analytics import service
 from beatstream.analytics.dependencies import IfNoneMatch
@@ -27,8 +26,8 @@ from beatstream.analytics.schemas import (
     body_of,
 )
 from beatstream.deps import EsDep, SettingsDep
-from beatstream.search.cache import ResponseCache, cache_headers, not_modified
 from beatstream.search.dependencies import CacheDep
+from beatstream.search.responses import CACHED_RESPONSES, cached_json
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -38,26 +37,7 @@ TOP_SONGS_TTL_S = 60
 GENRES_TTL_S = 300
 PLAYS_TTL_S = 60
 
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: the If-None-Match ETag is current"},
-    503: {"description": "Elasticsearch is unreachable; retry after the Retry-After seconds"},
-}
-
-
-async def _cached(
-    cache: ResponseCache,
-    namespace: str,
-    view: str,
-    params: dict[str, Any],
-    ttl_s: int,
-    compute: Callable[[], Awaitable[bytes]],
-    if_none_match: str | None,
-) -> Response:
-    cached = await cache.get_or_compute(namespace, {"view": view, **params}, ttl_s, compute)
-    headers = cache_headers(cached, ttl_s)
-    if not_modified(if_none_match, cached):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(content=cached.body, media_type="application/json", headers=headers)
+RESPONSES = CACHED_RESPONSES
 
 
 @router.get(
@@ -78,7 +58,7 @@ async def top_artists(
             await service.top_artists(es, settings.elasticsearch, query.country, query.limit)
         )
 
-    return await _cached(
+    return await cached_json(
         cache,
         "songs",
         "top-artists",
@@ -107,7 +87,7 @@ async def top_songs(
             await service.top_songs(es, settings.elasticsearch, query.country, query.limit)
         )
 
-    return await _cached(
+    return await cached_json(
         cache,
         "songs",
         "top-songs",
@@ -134,7 +114,7 @@ async def genres(
     async def compute() -> bytes:
         return body_of(await service.genre_shares(es, settings.elasticsearch, query.country))
 
-    return await _cached(
+    return await cached_json(
         cache,
         "songs",
         "genres",
@@ -163,7 +143,7 @@ async def plays(
 
     # Keyed on the query as sent: an open-ended range ("up to now") is one entry,
     # recomputed when its TTL ends, rather than a new key every second.
-    return await _cached(
+    return await cached_json(
         cache,
         "plays",
         "plays",

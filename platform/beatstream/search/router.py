@@ -6,43 +6,23 @@ song data), answer 304 to a current `If-None-Match`, and say `X-Cache: hit|miss|
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
 from beatstream.deps import EsDep, SettingsDep
 from beatstream.search import service
-from beatstream.search.cache import cache_headers, not_modified
 from beatstream.search.dependencies import CacheDep
 from beatstream.search.errors import elasticsearch_unavailable_as_503
 from beatstream.search.indices import SONGS
+from beatstream.search.responses import CACHED_RESPONSES, cached_json
 from beatstream.search.schemas import SearchQuery, SearchResult, Suggestions, SuggestQuery
 
 router = APIRouter(prefix="/search", tags=["search"])
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: the If-None-Match ETag is current"},
-    503: {"description": "Elasticsearch is unreachable; retry after the Retry-After seconds"},
-}
+RESPONSES = CACHED_RESPONSES
 SONGS_NAMESPACE = "songs"
 SEARCH_TTL_S = 60
 SUGGEST_TTL_S = 300
-
-
-async def cached_json(
-    cache: CacheDep,
-    namespace: str,
-    endpoint: str,
-    params: dict[str, Any],
-    ttl_s: int,
-    if_none_match: str | None,
-    compute: Callable[[], Awaitable[bytes]],
-) -> Response:
-    cached = await cache.get_or_compute(namespace, {"endpoint": endpoint, **params}, ttl_s, compute)
-    headers = cache_headers(cached, ttl_s)
-    if not_modified(if_none_match, cached):
-        return Response(status_code=304, headers=headers)
-    return Response(cached.body, media_type="application/json", headers=headers)
 
 
 @router.get(
@@ -70,8 +50,8 @@ async def search_songs(
         "search",
         query.model_dump(mode="json"),
         SEARCH_TTL_S,
-        if_none_match,
         compute,
+        if_none_match,
     )
 
 
@@ -97,5 +77,5 @@ async def suggest(
 
     params = {"prefix": query.prefix.lower(), "limit": query.limit}
     return await cached_json(
-        cache, SONGS_NAMESPACE, "suggest", params, SUGGEST_TTL_S, if_none_match, compute
+        cache, SONGS_NAMESPACE, "suggest", params, SUGGEST_TTL_S, compute, if_none_match
     )
