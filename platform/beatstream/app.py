@@ -14,6 +14,7 @@ from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.middleware import RequestIdMiddleware
 from beatstream.problems import install_problem_handlers
+from beatstream.search.microcache import MicrocacheMiddleware
 from beatstream.settings import Settings, get_settings
 
 
@@ -29,6 +30,11 @@ def create_app(
         lifespan=build_lifespan(settings, mongo_listeners),
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        MicrocacheMiddleware,
+        ttl_s=settings.api.microcache_ttl_s,
+        max_entries=settings.api.microcache_entries,
+    )
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router)

@@ -125,6 +125,10 @@ class ApiSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     title: str = "Beatstream API"
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
+    # Per-process reuse of cached search/analytics answers, in front of Redis; 0 = off.
+    # Bounds how long a result may outlive an invalidation (see search/microcache.py).
+    microcache_ttl_s: float = Field(default=1.0, ge=0, le=10)
+    microcache_entries: int = Field(default=2048, ge=1, le=1_000_000)
 
 
 class Settings(BaseSettings):

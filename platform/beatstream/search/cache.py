@@ -81,11 +81,13 @@ def cache_headers(cached: CachedResponse, max_age_s: int) -> dict[str, str]:
 
 
 def not_modified(if_none_match: str | None, cached: CachedResponse) -> bool:
+    return if_none_match is not None and etag_matches(if_none_match, cached.etag)
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
     """RFC 9110 `If-None-Match`: weak comparison, a list of tags, or `*`."""
-    if if_none_match is None:
-        return False
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or cached.etag in tags
+    return "*" in tags or etag in tags
 
 
 def _pack(cached: CachedResponse) -> bytes:

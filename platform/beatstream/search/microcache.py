@@ -1,0 +1,107 @@
+"""A per-process microcache for the Redis-cached routes (search and analytics).
+
+The Redis cache makes a dashboard answer cheap for Elasticsearch, but each hit still
+costs the framework's routing, dependencies and two Redis round trips. Hot dashboard
+URLs are requested many times a second, so for `ttl_s` (1 s by default) a process
+answers a repeated URL from memory, before routing.
+
+The price is bounded staleness: after an invalidation, a process that already holds
+an answer may serve it for up to `ttl_s` more. Only successful answers that the
+Redis cache produced (they carry `X-Cache`) are kept; anything else passes through.
+`Cache-Control: no-cache` from the client skips the microcache.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from beatstream.search.cache import etag_matches
+
+CACHED_PREFIXES = (b"/v1/search/", b"/v1/analytics/")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    expires_at: float
+    stored_at: float
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+    etag: str
+
+
+class MicrocacheMiddleware:
+    def __init__(self, app: ASGIApp, ttl_s: float, max_entries: int) -> None:
+        self.app = app
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.entries: OrderedDict[tuple[str, bytes], _Entry] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not self.ttl_s
+            or not scope["path"].encode().startswith(CACHED_PREFIXES)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        key = (scope["path"], scope["query_string"])
+        entry = self.entries.get(key)
+        now = time.monotonic()
+        if (
+            entry is not None
+            and entry.expires_at > now
+            and b"no-cache" not in headers.get(b"cache-control", b"")
+        ):
+            self.entries.move_to_end(key)
+            await self._replay(entry, now, headers.get(b"if-none-match"), send)
+            return
+        await self.app(scope, receive, self._recording(key, send))
+
+    def _recording(self, key: tuple[str, bytes], send: Send) -> Send:
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._store(key, start, b"".join(chunks))
+            await send(message)
+
+        return send_and_record
+
+    def _store(self, key: tuple[str, bytes], start: Message, body: bytes) -> None:
+        headers = [(k.lower(), v) for k, v in start.get("headers", [])]
+        names = {k for k, _ in headers}
+        if start["status"] != 200 or b"x-cache" not in names:
+            return
+        now = time.monotonic()
+        kept = [(k, v) for k, v in headers if k not in {b"age", b"x-request-id", b"content-length"}]
+        etag = next((v.decode() for k, v in headers if k == b"etag"), "")
+        self.entries[key] = _Entry(now + self.ttl_s, now, body, kept, etag)
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+
+    async def _replay(
+        self, entry: _Entry, now: float, if_none_match: bytes | None, send: Send
+    ) -> None:
+        headers = [(k, v) for k, v in entry.headers if k != b"x-cache"]
+        headers += [(b"x-cache", b"hit"), (b"age", str(int(now - entry.stored_at)).encode())]
+        if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), entry.etag):
+            headers = [(k, v) for k, v in headers if k != b"content-type"]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers.append((b"content-length", str(len(entry.body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": entry.body})

@@ -1,0 +1,119 @@
+"""The per-process microcache in front of the Redis-cached routes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import pytest
+
+from beatstream.app import create_app
+from beatstream.search.microcache import MicrocacheMiddleware
+from beatstream.settings import Settings
+from beatstream.stores.clients import RedisClient
+from tests.fixtures.app import running
+from tests.fixtures.search import IndexSongs, song_row
+
+
+async def _redis_gets(redis_client: RedisClient) -> int:
+    stats = await redis_client.info("commandstats")
+    return int(stats.get("cmdstat_get", {}).get("calls", 0))
+
+
+@pytest.fixture
+def micro_settings(search_settings: Settings) -> Settings:
+    return search_settings.model_copy(
+        update={"api": search_settings.api.model_copy(update={"microcache_ttl_s": 0.5})}
+    )
+
+
+async def test_a_repeated_url_is_answered_from_memory_until_it_expires(
+    micro_settings: Settings,
+    index_songs: IndexSongs,
+    rng: random.Random,
+    redis_client: RedisClient,
+    mongo_db: object,
+    es_prefix: str,
+    redis_prefix: str,
+) -> None:
+    await index_songs([song_row(rng, title="Halo")])
+    async with running(create_app(micro_settings)) as http:
+        first = await http.get("/v1/search/songs", params={"q": "halo"})
+        before = await _redis_gets(redis_client)
+        repeated = [await http.get("/v1/search/songs", params={"q": "halo"}) for _ in range(5)]
+        from_memory = await _redis_gets(redis_client) - before
+        revalidated = await http.get(
+            "/v1/search/songs",
+            params={"q": "halo"},
+            headers={"If-None-Match": first.headers["etag"]},
+        )
+        forced = await http.get(
+            "/v1/search/songs", params={"q": "halo"}, headers={"Cache-Control": "no-cache"}
+        )
+        await asyncio.sleep(0.6)
+        before = await _redis_gets(redis_client)
+        expired = await http.get("/v1/search/songs", params={"q": "halo"})
+        after_expiry = await _redis_gets(redis_client) - before
+
+    assert first.headers["x-cache"] == "miss"
+    assert all(r.content == first.content and r.headers["x-cache"] == "hit" for r in repeated)
+    assert from_memory == 0
+    assert revalidated.status_code == 304
+    assert forced.headers["x-cache"] == "hit"  # from Redis this time, not memory
+    assert expired.status_code == 200
+    assert after_expiry >= 1
+
+
+async def _run(middleware: MicrocacheMiddleware, path: str) -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+    await middleware(scope, receive, send)  # type: ignore[arg-type]
+    return sent[0]["status"], sent[1]["body"]
+
+
+async def test_only_successful_cached_answers_are_kept() -> None:
+    calls: list[str] = []
+    statuses = {
+        "/v1/search/ok": (200, True),
+        "/v1/search/bad": (422, True),
+        "/v1/search/uncached": (200, False),
+        "/v1/songs": (200, True),
+    }
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        status, cached = statuses[scope["path"]]
+        headers = [(b"x-cache", b"miss"), (b"etag", b'"e"')] if cached else []
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    middleware = MicrocacheMiddleware(inner, ttl_s=60, max_entries=10)
+    for path in statuses:
+        for _ in range(3):
+            await _run(middleware, path)
+
+    assert calls.count("/v1/search/ok") == 1
+    assert calls.count("/v1/search/bad") == 3
+    assert calls.count("/v1/search/uncached") == 3
+    assert calls.count("/v1/songs") == 3
+
+
+async def test_entries_are_bounded_least_recently_used_first() -> None:
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"x-cache", b"miss")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    middleware = MicrocacheMiddleware(inner, ttl_s=60, max_entries=2)
+    for path in ("/v1/search/a", "/v1/search/b", "/v1/search/a", "/v1/search/c"):
+        await _run(middleware, path)
+
+    assert [key[0] for key in middleware.entries] == ["/v1/search/a", "/v1/search/c"]
