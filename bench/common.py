@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from beanie import init_beanie
+from elasticsearch import AsyncElasticsearch
 
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.settings import MongoSettings, Settings
@@ -63,3 +64,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def drop_search_scratch(es: AsyncElasticsearch, prefix: str) -> None:
+    """Remove a benchmark's scratch indices and play template (everything under `prefix`)."""
+    found = await es.options(ignore_status=404).indices.get(index=f"{prefix}*")
+    if found:
+        await es.indices.delete(index=",".join(found))
+    await es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-plays")

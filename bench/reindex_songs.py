@@ -21,7 +21,7 @@ from beatstream.search.indices import SONGS, create_songs_index, ensure_search_i
 from beatstream.search.transform import song_document
 from beatstream.stores.clients import create_es_client, create_mongo_client
 from bench import report
-from bench.common import stack_settings
+from bench.common import drop_search_scratch, stack_settings
 from pipelines.reindex import reindex_songs
 from seed.rows import song_row
 
@@ -75,12 +75,7 @@ async def _measure() -> list[dict[str, Any]]:
             },
         ]
     finally:
-        found = await es.options(ignore_status=404).indices.get(index=f"{config.index_prefix}*")
-        if found:
-            await es.indices.delete(index=",".join(found))
-        await es.options(ignore_status=404).indices.delete_index_template(
-            name=f"{config.index_prefix}-plays"
-        )
+        await drop_search_scratch(es, config.index_prefix)
         await mongo.drop_database(settings.mongodb.db)
         await mongo.close()
         await es.close()

@@ -25,7 +25,7 @@ from beatstream.search.repository import bulk_index_songs
 from beatstream.settings import RedisSettings
 from beatstream.stores.clients import create_es_client
 from bench import report
-from bench.common import stack_settings
+from bench.common import drop_search_scratch, stack_settings
 from seed.rows import song_row
 
 SONGS_TOTAL = 10_000
@@ -87,14 +87,7 @@ async def _measure() -> list[dict[str, Any]]:
             for name, t in rows_out
         ]
     finally:
-        found = await es.options(ignore_status=404).indices.get(
-            index=f"{settings.elasticsearch.index_prefix}*"
-        )
-        if found:
-            await es.indices.delete(index=",".join(found))
-        await es.options(ignore_status=404).indices.delete_index_template(
-            name=f"{settings.elasticsearch.index_prefix}-plays"
-        )
+        await drop_search_scratch(es, settings.elasticsearch.index_prefix)
         await es.close()
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from beatstream.search.indices import ensure_search_indices
 from beatstream.stores.clients import create_es_client, create_mongo_client
 from bench import report
-from bench.common import stack_settings
+from bench.common import drop_search_scratch, stack_settings
 from pipelines.sync import SongSync, SyncOptions
 from seed.rows import song_row
 
@@ -70,12 +70,7 @@ async def _measure() -> dict[str, Any]:
     finally:
         stop.set()
         await follower
-        found = await es.options(ignore_status=404).indices.get(index=f"{config.index_prefix}*")
-        if found:
-            await es.indices.delete(index=",".join(found))
-        await es.options(ignore_status=404).indices.delete_index_template(
-            name=f"{config.index_prefix}-plays"
-        )
+        await drop_search_scratch(es, config.index_prefix)
         await mongo.drop_database(settings.mongodb.db)
         await mongo.close()
         await es.close()
