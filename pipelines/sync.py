@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -226,17 +226,13 @@ class SongSync:
     async def follow(self, stop: asyncio.Event, mode: Mode = "auto") -> None:
         """Apply changes until `stop` is set; store outages are retried with backoff."""
         chosen = await self.choose_mode(mode)
-        backoff = 0.5
-        while not stop.is_set():
+
+        async def step() -> None:
+            if chosen == "polling":
+                await poll_until_stopped(stop, self.options, self.poll_once, SOURCE, self.db)
+                return
             try:
-                if chosen == "change_stream":
-                    await self._stream(stop)
-                else:
-                    checkpoint = await checkpoints.load(self.db, SOURCE)
-                    while not stop.is_set():
-                        if not await self.poll_once(checkpoint):
-                            await _wait(stop, self.options.idle_wait_s)
-                backoff = 0.5
+                await self._stream(stop)
             except OperationFailure as exc:
                 if exc.code not in HISTORY_LOST_CODES:
                     raise
@@ -244,11 +240,41 @@ class SongSync:
                 checkpoint = await checkpoints.load(self.db, SOURCE)
                 checkpoint.resume_token = None
                 await checkpoints.save(self.db, checkpoint)
-            except (*RETRYABLE, ApiError) as exc:
-                logger.warning("sync paused, retrying in %.1fs: %r", backoff, exc)
-                await _record_error(self.db, repr(exc))
-                await _wait(stop, backoff * (0.5 + random.random()))  # noqa: S311 - jitter
-                backoff = min(backoff * 2, self.options.max_backoff_s)
+
+        await run_with_backoff(stop, self.options, step, SOURCE, self.db)
+
+
+async def poll_until_stopped(
+    stop: asyncio.Event,
+    options: SyncOptions,
+    poll_once: Callable[[Checkpoint], Awaitable[int]],
+    source: str,
+    db: AsyncDatabase[Row],
+) -> None:
+    checkpoint = await checkpoints.load(db, source)
+    while not stop.is_set():
+        if not await poll_once(checkpoint):
+            await _wait(stop, options.idle_wait_s)
+
+
+async def run_with_backoff(
+    stop: asyncio.Event,
+    options: SyncOptions,
+    step: Callable[[], Awaitable[None]],
+    source: str,
+    db: AsyncDatabase[Row],
+) -> None:
+    """Run `step` until `stop`; an unreachable store pauses it with jittered backoff."""
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            await step()
+            backoff = 0.5
+        except (*RETRYABLE, ApiError) as exc:
+            logger.warning("%s sync paused, retrying in %.1fs: %r", source, backoff, exc)
+            await _record_error(db, source, repr(exc))
+            await _wait(stop, backoff * (0.5 + random.random()))  # noqa: S311 - jitter
+            backoff = min(backoff * 2, options.max_backoff_s)
 
 
 def _after(field: str, at: datetime, last_id: Any, horizon: datetime) -> dict[str, Any]:
@@ -268,8 +294,8 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
         return
 
 
-async def _record_error(db: AsyncDatabase[Row], error: str) -> None:
+async def _record_error(db: AsyncDatabase[Row], source: str, error: str) -> None:
     try:
-        await checkpoints.record_error(db, SOURCE, error)
+        await checkpoints.record_error(db, source, error)
     except PyMongoError:
         logger.warning("could not record the sync error in MongoDB either")

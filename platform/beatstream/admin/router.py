@@ -6,7 +6,7 @@ response. Servers without `explain` (the local stand-in) answer 501.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -45,6 +45,8 @@ async def explain_song_search(
     return QueryPlan(endpoint="GET /v1/songs/by-artist", **plan)
 
 
-@router_sync.get("/status", summary="Lag, checkpoint age, counts and the last error of the sync")
-async def sync_status(db: MongoDbDep) -> SyncStatus:
-    return SyncStatus.model_validate(await read_sync_status(db, "songs"))
+@router_sync.get("/status", summary="Lag, checkpoint age, counts and the last error of a sync")
+async def sync_status(
+    db: MongoDbDep, source: Annotated[Literal["songs", "plays"], Query()] = "songs"
+) -> SyncStatus:
+    return SyncStatus.model_validate(await read_sync_status(db, source))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 CHECKPOINTS = "sync_checkpoints"
@@ -20,23 +21,31 @@ async def sync_status(db: AsyncDatabase[dict[str, Any]], source: str) -> dict[st
     now = datetime.now(UTC)
     saved_at = checkpoint.get("updated_at")
     last_change = checkpoint.get("last_change_at")
-    pending = (
-        await db.songs.find_one(
-            {"updated_at": {"$gt": checkpoint.get("changed_at", datetime(1970, 1, 1, tzinfo=UTC))}},
-            {"updated_at": 1},
-            sort=[("updated_at", 1)],
-        )
-        if source == "songs"
-        else None
-    )
+    pending_since = await _oldest_pending(db, source, checkpoint)
     return {
         "source": source,
         "mode": checkpoint.get("mode"),
         # Age of the oldest change not yet applied; 0 when caught up.
-        "lag_s": round((now - pending["updated_at"]).total_seconds(), 3) if pending else 0.0,
+        "lag_s": round((now - pending_since).total_seconds(), 3) if pending_since else 0.0,
         "checkpoint_age_s": round((now - saved_at).total_seconds(), 3) if saved_at else None,
         "last_change_at": last_change,
         "applied": int(checkpoint.get("applied", 0)),
         "dead_letters": await db[DEAD_LETTERS].count_documents({"source": source}),
         "last_error": checkpoint.get("last_error"),
     }
+
+
+async def _oldest_pending(
+    db: AsyncDatabase[dict[str, Any]], source: str, checkpoint: dict[str, Any]
+) -> datetime | None:
+    """When the oldest change not applied yet was made; None when caught up."""
+    if source == "songs":
+        since = checkpoint.get("changed_at", datetime(1970, 1, 1, tzinfo=UTC))
+        row = await db.songs.find_one(
+            {"updated_at": {"$gt": since}}, {"updated_at": 1}, sort=[("updated_at", 1)]
+        )
+        return row["updated_at"] if row else None
+    last_id = checkpoint.get("changed_id")
+    query = {"_id": {"$gt": last_id}} if isinstance(last_id, ObjectId) else {}
+    play = await db.play_events.find_one(query, {"_id": 1}, sort=[("_id", 1)])
+    return play["_id"].generation_time if play else None

@@ -18,6 +18,7 @@ from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 from pipelines.check import check_songs, repair_songs
 from pipelines.sync import SongSync, SyncOptions
+from pipelines.sync_plays import PlaySync
 
 console = Console(stderr=True)
 
@@ -28,31 +29,31 @@ class SyncMode(StrEnum):
     change_stream = "change_stream"
 
 
-async def _with_sync(batch_size: int, job: Callable[[SongSync], Awaitable[int]]) -> int:
+async def _with_sync(batch_size: int, job: Callable[[SongSync, PlaySync], Awaitable[int]]) -> int:
     settings = load_settings()
     stores: Stores = open_stores(settings)
     try:
         await require_all_up(stores, settings.startup.ping_timeout_s)
         await ensure_search_indices(stores.es, settings.elasticsearch)
         cache = ResponseCache(stores.redis, settings.redis.key_prefix)
+        options = SyncOptions(batch_size=batch_size)
         songs = SongSync(
-            stores.mongo_db,
-            stores.es,
-            settings.elasticsearch,
-            cache=cache,
-            options=SyncOptions(batch_size=batch_size),
+            stores.mongo_db, stores.es, settings.elasticsearch, cache=cache, options=options
         )
-        return await job(songs)
+        plays = PlaySync(
+            stores.mongo_db, stores.es, settings.elasticsearch, cache=cache, options=options
+        )
+        return await job(songs, plays)
     finally:
         await close_stores(stores)
 
 
-async def _follow(songs: SongSync, mode: SyncMode) -> int:
+async def _follow(songs: SongSync, plays: PlaySync, mode: SyncMode) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await songs.follow(stop, mode.value)
+    await asyncio.gather(songs.follow(stop, mode.value), plays.follow(stop))
     return 0
 
 
@@ -90,17 +91,16 @@ def sync(
 ) -> None:
     """Without options: apply every pending change once, then exit."""
 
-    async def once(songs: SongSync) -> int:
+    async def job(songs: SongSync, plays: PlaySync) -> int:
+        if follow:
+            return await _follow(songs, plays, mode)
+        if check:
+            return await _check(songs, repair)
         applied = await songs.catch_up()
-        console.print(f"applied {applied} changes", highlight=False)
+        played = await plays.catch_up()
+        console.print(f"applied {applied} song changes and {played} plays", highlight=False)
         return 0
 
-    if follow:
-        job: Callable[[SongSync], Awaitable[int]] = lambda songs: _follow(songs, mode)  # noqa: E731
-    elif check:
-        job = lambda songs: _check(songs, repair)  # noqa: E731
-    else:
-        job = once
     try:
         code = asyncio.run(_with_sync(batch_size, job))
     except StoreUnavailableError as exc:
