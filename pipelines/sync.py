@@ -63,7 +63,9 @@ class SyncOptions:
     max_backoff_s: float = 30.0
 
 
-class SongSync:
+class Sync:
+    """What every sync needs: both stores, where to write, the cache to invalidate."""
+
     def __init__(
         self,
         db: AsyncDatabase[Row],
@@ -75,7 +77,12 @@ class SongSync:
     ) -> None:
         self.db, self.es, self.config, self.cache = db, es, config, cache
         self.options = options or SyncOptions()
-        self.alias = SONGS.alias(config.index_prefix)
+
+
+class SongSync(Sync):
+    @property
+    def alias(self) -> str:
+        return SONGS.alias(self.config.index_prefix)
 
     # Applying a batch -----------------------------------------------------------------
 

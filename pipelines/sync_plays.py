@@ -15,35 +15,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from elasticsearch import AsyncElasticsearch
-from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import plays_index
 from beatstream.search.transform import play_document
-from beatstream.settings import ElasticsearchSettings
 from pipelines import checkpoints, dead_letters
 from pipelines.bulk import BulkResult, item_failures
 from pipelines.checkpoints import Checkpoint
-from pipelines.sync import Row, SyncOptions, poll_until_stopped, run_with_backoff
+from pipelines.sync import Row, Sync, poll_until_stopped, run_with_backoff
 
 SOURCE = "plays"
 CACHE_NAMESPACE = "plays"
 
 
-class PlaySync:
-    def __init__(
-        self,
-        db: AsyncDatabase[Row],
-        es: AsyncElasticsearch,
-        config: ElasticsearchSettings,
-        *,
-        cache: ResponseCache | None = None,
-        options: SyncOptions | None = None,
-    ) -> None:
-        self.db, self.es, self.config, self.cache = db, es, config, cache
-        self.options = options or SyncOptions()
-
+class PlaySync(Sync):
     async def apply(self, plays: list[Row]) -> BulkResult:
         song_ids = list({play["song_id"] for play in plays})
         songs = {
