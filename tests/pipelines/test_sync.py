@@ -190,7 +190,10 @@ async def tcp_proxy(target_port: int) -> AsyncIterator[tuple[int, asyncio.Event]
             writer.close()
 
 
-async def test_elasticsearch_outage_is_retried_and_nothing_is_lost(
+OUTAGE_S = 30
+
+
+async def test_a_30_second_elasticsearch_outage_is_retried_and_nothing_is_lost(
     sync: SongSync,
     make_song: Factory,
     search_settings: Settings,
@@ -199,17 +202,18 @@ async def test_elasticsearch_outage_is_retried_and_nothing_is_lost(
     es_port = int(search_settings.elasticsearch.hosts[0].rsplit(":", 1)[1])
     async with tcp_proxy(es_port) as (port, down):
         flaky = AsyncElasticsearch(f"http://127.0.0.1:{port}", max_retries=0, request_timeout=5)
-        worker = SongSync(sync.db, flaky, sync.config, options=FAST)
+        backoff = SyncOptions(batch_size=50, settle_s=0.0, idle_wait_s=0.05, max_backoff_s=4.0)
+        worker = SongSync(sync.db, flaky, sync.config, options=backoff)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.follow(stop, "polling"))
         try:
             first = [await make_song() for _ in range(3)]
             down.set()
             during = [await make_song() for _ in range(3)]
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(OUTAGE_S)
             status = await checkpoints.load(sync.db, "songs")
             down.clear()
-            for _ in range(100):
+            for _ in range(200):
                 await asyncio.sleep(0.1)
                 if (await checkpoints.load(sync.db, "songs")).applied >= 6:
                     break
