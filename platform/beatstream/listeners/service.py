@@ -7,6 +7,7 @@ from datetime import datetime
 
 from beanie import PydanticObjectId
 
+from beatstream.catalog.service import song_not_found
 from beatstream.common.documents import utcnow
 from beatstream.errors import InvalidInputError, NotFoundError
 from beatstream.listeners import repository
@@ -22,10 +23,6 @@ from beatstream.listeners.schemas import (
 
 def listener_not_found(listener_id: PydanticObjectId) -> NotFoundError:
     return NotFoundError(f"no listener with id {listener_id}")
-
-
-def song_not_found(song_id: PydanticObjectId) -> NotFoundError:
-    return NotFoundError(f"no song with id {song_id}")
 
 
 def _action(data: ActionIn) -> SubscriptionAction:
