@@ -27,11 +27,8 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import subprocess
-import sys
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +42,7 @@ from beatstream.search.transform import song_document
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client, create_redis_client
 from bench import report
-from bench.common import free_port, stack_settings
+from bench.common import concurrent_gets, served, stack_settings
 from seed.builders import COUNTRIES, artist_payload, song_payload
 
 SONGS_COUNT = 10_000
@@ -90,60 +87,6 @@ async def _index(settings: Settings, rows: list[dict[str, Any]]) -> float:
         return time.perf_counter() - started
     finally:
         await es.close()
-
-
-async def _load(
-    base_url: str, paths: list[str], warmup: list[str]
-) -> tuple[list[float], int, float, Counter[str]]:
-    """Latencies (ms), failures, wall seconds and the `X-Cache` values seen."""
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
-        for path in warmup:
-            (await http.get(path)).raise_for_status()
-        latencies: list[float] = []
-        failures = 0
-        cache: Counter[str] = Counter()
-        queue = list(reversed(paths))
-
-        async def client() -> None:
-            nonlocal failures
-            while queue:
-                path = queue.pop()
-                started = time.perf_counter()
-                try:
-                    response = await http.get(path)
-                except httpx.TransportError as exc:
-                    failures += 1
-                    print(f"transport error on {path}: {exc!r}")
-                    continue
-                latencies.append((time.perf_counter() - started) * 1000)
-                failures += response.status_code != 200
-                cache[response.headers.get("x-cache", "-")] += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(CLIENTS)))
-        return latencies, failures, time.perf_counter() - started, cache
-
-
-def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "beatstream", "serve", "--workers", "1", "--port", str(port)],
-        env=env,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
-                return process, base_url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the server did not start")
 
 
 def _scenarios(rows: list[dict[str, Any]], suggest: bool) -> dict[str, tuple[list[str], list[str]]]:
@@ -224,33 +167,29 @@ def run() -> Path:
     table: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     try:
-        process, base_url = _serve(env)  # creates the scratch indices at start
-        try:
+        with served(env) as base_url:  # creates the scratch indices at start
             rows = _rows(random.Random(42))
             result["index_s"] = round(asyncio.run(_index(settings, rows)), 2)
             suggest = _has_suggest(base_url)
             result["suggest_measured"] = suggest
             live_rps = None
             for name, (paths, warmup) in _scenarios(rows, suggest).items():
-                latencies, failures, wall, cache = asyncio.run(_load(base_url, paths, warmup))
-                rps = len(latencies) / wall
+                load = asyncio.run(concurrent_gets(base_url, paths, clients=CLIENTS, warmup=warmup))
+                rps = load.requests_per_s
                 live_rps = live_rps or rps
                 table.append(
                     {
                         "scenario": name,
                         "clients": CLIENTS,
-                        "requests": len(latencies),
-                        "failed": failures,
-                        "x_cache": ", ".join(f"{k} {v}" for k, v in sorted(cache.items())),
+                        "requests": len(load.latencies_ms),
+                        "failed": load.failures,
+                        "x_cache": ", ".join(f"{k} {v}" for k, v in sorted(load.x_cache.items())),
                         "req_per_s": round(rps, 1),
                         "x_live": round(rps / live_rps, 2),
-                        "p50_ms": round(report.percentile(latencies, 50), 2),
-                        "p99_ms": round(report.percentile(latencies, 99), 2),
+                        "p50_ms": round(report.percentile(load.latencies_ms, 50), 2),
+                        "p99_ms": round(report.percentile(load.latencies_ms, 99), 2),
                     }
                 )
-        finally:
-            process.terminate()
-            process.wait(30)
     finally:
         asyncio.run(_cleanup(settings))
     result.update(songs=SONGS_COUNT, artists=ARTISTS, rows=table)

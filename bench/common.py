@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import statistics
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 
+import httpx
 from beanie import init_beanie
 from elasticsearch import AsyncElasticsearch
 
@@ -72,3 +78,86 @@ async def drop_search_scratch(es: AsyncElasticsearch, prefix: str) -> None:
     if found:
         await es.indices.delete(index=",".join(found))
     await es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-plays")
+
+
+@contextlib.contextmanager
+def served(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """`beatstream serve` in its own process on a free port; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "beatstream",
+            "serve",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+        ],
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            try:
+                if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start within 60 s")
+            time.sleep(0.3)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class LoadRun:
+    latencies_ms: list[float]
+    failures: int
+    wall_s: float
+    x_cache: Counter[str]
+
+    @property
+    def requests_per_s(self) -> float:
+        return len(self.latencies_ms) / self.wall_s
+
+
+async def concurrent_gets(
+    base_url: str, paths: list[str], *, clients: int = 50, warmup: list[str] | None = None
+) -> LoadRun:
+    """`clients` concurrent keep-alive clients working through `paths` once, in order.
+
+    A transport error counts as a failure (and is printed) rather than ending the run.
+    """
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
+        for path in warmup or []:
+            (await http.get(path)).raise_for_status()
+        run = LoadRun([], 0, 0.0, Counter())
+        queue = list(reversed(paths))
+
+        async def client() -> None:
+            while queue:
+                path = queue.pop()
+                started = time.perf_counter()
+                try:
+                    response = await http.get(path)
+                except httpx.TransportError as exc:
+                    run.failures += 1
+                    print(f"transport error on {path}: {exc!r}")
+                    continue
+                run.latencies_ms.append((time.perf_counter() - started) * 1000)
+                run.failures += response.status_code != 200
+                run.x_cache[response.headers.get("x-cache", "-")] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        run.wall_s = time.perf_counter() - started
+        return run

@@ -12,27 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
-
-import httpx
 
 from beatstream.stack.manager import Stack
 from bench import report
+from bench.common import LoadRun, concurrent_gets, served
 
 CLIENTS = 50
 REQUESTS_PER_CLIENT = 40
 WARMUP = 100
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 SCENARIOS = (
@@ -42,45 +30,12 @@ SCENARIOS = (
 )
 
 
-async def _measure(base_url: str, path: str) -> tuple[list[float], int, float]:
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
-        for _ in range(WARMUP):
-            (await http.get(path)).raise_for_status()
-        latencies: list[float] = []
-        failures = 0
-
-        async def client() -> None:
-            nonlocal failures
-            for _ in range(REQUESTS_PER_CLIENT):
-                started = time.perf_counter()
-                response = await http.get(path)
-                latencies.append((time.perf_counter() - started) * 1000)
-                failures += response.status_code != 200
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(CLIENTS)))
-        return latencies, failures, time.perf_counter() - started
-
-
-def _scenario(env: dict[str, str], path: str, ttl_s: str) -> tuple[list[float], int, float]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "beatstream", "serve"],
-        env={**env, "API_PORT": str(port), "HEALTH_CACHE_TTL_S": ttl_s},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        return asyncio.run(_measure(f"http://127.0.0.1:{port}", path))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+def _scenario(env: dict[str, str], path: str, ttl_s: str) -> LoadRun:
+    with served({**env, "HEALTH_CACHE_TTL_S": ttl_s}) as base_url:
+        paths = [path] * (CLIENTS * REQUESTS_PER_CLIENT)
+        return asyncio.run(
+            concurrent_gets(base_url, paths, clients=CLIENTS, warmup=[path] * WARMUP)
+        )
 
 
 def run() -> Path:
@@ -96,7 +51,8 @@ def run() -> Path:
     }
     rows = []
     for name, path, ttl_s in SCENARIOS:
-        latencies, failures, wall = _scenario(env, path, ttl_s)
+        load = _scenario(env, path, ttl_s)
+        latencies, failures, wall = load.latencies_ms, load.failures, load.wall_s
         rows.append(
             {
                 "scenario": name,
