@@ -6,7 +6,10 @@ URLs are requested many times a second, so for `ttl_s` (1 s by default) a proces
 answers a repeated URL from memory, before routing.
 
 The price is bounded staleness: after an invalidation, a process that already holds
-an answer may serve it for up to `ttl_s` more. Only successful answers that the
+an answer may serve it for up to `ttl_s` more, plus the time one request takes to
+refresh it (at most `REFRESH_GRACE_S`): when an entry expires, the first request
+refreshes it while concurrent ones still get the old answer, so expiry does not send
+a burst of identical requests through the full path. Only successful answers that the
 Redis cache produced (they carry `X-Cache`) are kept; anything else passes through.
 `Cache-Control: no-cache` from the client skips the microcache.
 """
@@ -24,13 +27,19 @@ from beatstream.search.cache import etag_matches
 CACHED_PREFIXES = (b"/v1/search/", b"/v1/analytics/")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Entry:
     expires_at: float
     stored_at: float
     body: bytes
     headers: list[tuple[bytes, bytes]]
     etag: str
+    # While one request refreshes an expired entry, the others keep getting the old one
+    # (for at most REFRESH_GRACE_S), instead of all falling through at the same moment.
+    refreshing_until: float = 0.0
+
+
+REFRESH_GRACE_S = 2.0
 
 
 class MicrocacheMiddleware:
@@ -53,14 +62,13 @@ class MicrocacheMiddleware:
         key = (scope["path"], scope["query_string"])
         entry = self.entries.get(key)
         now = time.monotonic()
-        if (
-            entry is not None
-            and entry.expires_at > now
-            and b"no-cache" not in headers.get(b"cache-control", b"")
-        ):
-            self.entries.move_to_end(key)
-            await self._replay(entry, now, headers.get(b"if-none-match"), send)
-            return
+        if entry is not None and b"no-cache" not in headers.get(b"cache-control", b""):
+            fresh = entry.expires_at > now
+            if fresh or entry.refreshing_until > now:
+                self.entries.move_to_end(key)
+                await self._replay(entry, now, headers.get(b"if-none-match"), send)
+                return
+            entry.refreshing_until = now + REFRESH_GRACE_S
         await self.app(scope, receive, self._recording(key, send))
 
     def _recording(self, key: tuple[str, bytes], send: Send) -> Send:

@@ -117,3 +117,43 @@ async def test_entries_are_bounded_least_recently_used_first() -> None:
         await _run(middleware, path)
 
     assert [key[0] for key in middleware.entries] == ["/v1/search/a", "/v1/search/c"]
+
+
+async def test_an_expired_entry_is_refreshed_by_one_request_while_others_get_the_old_one() -> None:
+    calls: list[int] = []
+
+    async def slow_inner(scope: Any, receive: Any, send: Any) -> None:
+        calls.append(len(calls))
+        await asyncio.sleep(0.05)
+        headers = [(b"x-cache", b"miss")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": str(len(calls)).encode()})
+
+    middleware = MicrocacheMiddleware(slow_inner, ttl_s=0.01, max_entries=10)
+    assert await _run(middleware, "/v1/search/x") == (200, b"1")
+    await asyncio.sleep(0.02)  # expired
+
+    answers = await asyncio.gather(*(_run(middleware, "/v1/search/x") for _ in range(10)))
+
+    assert len(calls) == 2, "one refresh for ten concurrent requests"
+    assert sorted(body for _, body in answers) == [b"1"] * 9 + [b"2"]
+
+
+async def test_a_failed_refresh_is_retried_after_the_grace_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    statuses = iter([200, 503, 200])
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"x-cache", b"miss")]
+        await send({"type": "http.response.start", "status": next(statuses), "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    monkeypatch.setattr("beatstream.search.microcache.REFRESH_GRACE_S", 0.02)
+    middleware = MicrocacheMiddleware(inner, ttl_s=0.01, max_entries=10)
+    await _run(middleware, "/v1/search/x")
+    await asyncio.sleep(0.02)
+    assert (await _run(middleware, "/v1/search/x"))[0] == 503  # the refresh, failed
+    assert (await _run(middleware, "/v1/search/x"))[0] == 200  # old answer, in grace
+    await asyncio.sleep(0.03)
+    assert (await _run(middleware, "/v1/search/x"))[0] == 200  # refreshed again
