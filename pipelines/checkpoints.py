@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.admin.sync_status import CHECKPOINTS
+from beatstream.admin.repository import CHECKPOINTS
 
 COLLECTION = CHECKPOINTS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

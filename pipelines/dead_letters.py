@@ -14,7 +14,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.admin.sync_status import DEAD_LETTERS
+from beatstream.admin.repository import DEAD_LETTERS
 
 COLLECTION = DEAD_LETTERS
 

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from beatstream.admin.repository import sync_status as read_sync_status
 from beatstream.admin.schemas import QueryPlan, SyncStatus
-from beatstream.admin.sync_status import sync_status as read_sync_status
 from beatstream.catalog import repository
 from beatstream.catalog.repository import SongFilters
 from beatstream.catalog.schemas import SongListQuery
