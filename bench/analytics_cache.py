@@ -37,7 +37,7 @@ from bson import ObjectId
 from elasticsearch.helpers import async_bulk
 from pymongo import AsyncMongoClient
 
-from beatstream.search.indices import SONGS
+from beatstream.search.indices import SONGS, drop_prefix
 from beatstream.search.transform import song_document
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client, create_redis_client
@@ -122,16 +122,7 @@ async def _cleanup(settings: Settings) -> None:
     redis = create_redis_client(settings.redis)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb.url)
     try:
-        found = await es.indices.get(
-            index=f"{prefix}-*", allow_no_indices=True, expand_wildcards="all"
-        )
-        if found:
-            await es.indices.delete(index=",".join(found), ignore_unavailable=True)
-        templates = await es.options(ignore_status=404).indices.get_index_template(
-            name=f"{prefix}-*"
-        )
-        for template in templates.get("index_templates", []):
-            await es.indices.delete_index_template(name=template["name"])
+        await drop_prefix(es, f"{prefix}-")
         keys = [k async for k in redis.scan_iter(match=f"{settings.redis.key_prefix}*")]
         if keys:
             await redis.delete(*keys)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import httpx
 from beanie import init_beanie
-from elasticsearch import AsyncElasticsearch
 
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.settings import MongoSettings, Settings
@@ -70,14 +69,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-async def drop_search_scratch(es: AsyncElasticsearch, prefix: str) -> None:
-    """Remove a benchmark's scratch indices and play template (everything under `prefix`)."""
-    found = await es.options(ignore_status=404).indices.get(index=f"{prefix}*")
-    if found:
-        await es.indices.delete(index=",".join(found))
-    await es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-plays")
 
 
 @contextlib.contextmanager

@@ -17,11 +17,11 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from beatstream.search.indices import SONGS, create_songs_index, ensure_search_indices
+from beatstream.search.indices import SONGS, create_songs_index, drop_prefix, ensure_search_indices
 from beatstream.search.transform import song_document
 from beatstream.stores.clients import create_es_client, create_mongo_client
 from bench import report
-from bench.common import drop_search_scratch, stack_settings
+from bench.common import stack_settings
 from pipelines.reindex import reindex_songs
 from seed.rows import song_row
 
@@ -75,7 +75,7 @@ async def _measure() -> list[dict[str, Any]]:
             },
         ]
     finally:
-        await drop_search_scratch(es, config.index_prefix)
+        await drop_prefix(es, config.index_prefix)
         await mongo.drop_database(settings.mongodb.db)
         await mongo.close()
         await es.close()

@@ -20,12 +20,12 @@ from asgi_lifespan import LifespanManager
 
 from beatstream.app import create_app
 from beatstream.search import service
-from beatstream.search.indices import SONGS, ensure_search_indices
+from beatstream.search.indices import SONGS, drop_prefix, ensure_search_indices
 from beatstream.search.repository import bulk_index_songs
 from beatstream.settings import RedisSettings
 from beatstream.stores.clients import create_es_client
 from bench import report
-from bench.common import drop_search_scratch, stack_settings
+from bench.common import stack_settings
 from seed.rows import song_row
 
 SONGS_TOTAL = 10_000
@@ -87,7 +87,7 @@ async def _measure() -> list[dict[str, Any]]:
             for name, t in rows_out
         ]
     finally:
-        await drop_search_scratch(es, settings.elasticsearch.index_prefix)
+        await drop_prefix(es, settings.elasticsearch.index_prefix)
         await es.close()
 
 

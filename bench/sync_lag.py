@@ -16,10 +16,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from beatstream.search.indices import ensure_search_indices
+from beatstream.search.indices import drop_prefix, ensure_search_indices
 from beatstream.stores.clients import create_es_client, create_mongo_client
 from bench import report
-from bench.common import drop_search_scratch, stack_settings
+from bench.common import stack_settings
 from pipelines.sync import SongSync, SyncOptions
 from seed.rows import song_row
 
@@ -70,7 +70,7 @@ async def _measure() -> dict[str, Any]:
     finally:
         stop.set()
         await follower
-        await drop_search_scratch(es, config.index_prefix)
+        await drop_prefix(es, config.index_prefix)
         await mongo.drop_database(settings.mongodb.db)
         await mongo.close()
         await es.close()

@@ -245,3 +245,13 @@ async def ensure_plays_template(es: AsyncElasticsearch, config: ElasticsearchSet
 async def ensure_search_indices(es: AsyncElasticsearch, config: ElasticsearchSettings) -> None:
     await ensure_plays_template(es, config)
     await ensure_songs_index(es, config)
+
+
+async def drop_prefix(es: AsyncElasticsearch, prefix: str) -> None:
+    """Delete every index and index template under `prefix` (test and benchmark scratch)."""
+    found = await es.indices.get(index=f"{prefix}*", allow_no_indices=True, expand_wildcards="all")
+    if found:
+        await es.indices.delete(index=",".join(found), ignore_unavailable=True)
+    templates = await es.options(ignore_status=404).indices.get_index_template(name=f"{prefix}*")
+    for template in templates.get("index_templates", []):
+        await es.indices.delete_index_template(name=template["name"])
