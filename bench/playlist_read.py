@@ -15,7 +15,7 @@ from beatstream.catalog import service as catalog
 from beatstream.catalog.documents import Song
 from beatstream.catalog.schemas import ArtistCreate, SongCreate
 from beatstream.playlists import service as playlists
-from beatstream.playlists.documents import Playlist
+from beatstream.playlists.documents import Playlist, Visibility
 from bench import report
 from bench.common import beanie_on_scratch_db, stack_settings, summary, time_each
 from seed.builders import artist_payload, song_payload
@@ -33,13 +33,16 @@ async def _measure() -> list[dict[str, object]]:
             for _ in range(SONGS)
         ]
         playlist = await Playlist(
-            owner_id=artist.id, name="bench", song_ids=[s.id for s in songs]
+            owner_id=artist.id,
+            name="bench",
+            visibility=Visibility.public,
+            song_ids=[s.id for s in songs],
         ).insert()
         assert playlist.id is not None
         playlist_id = playlist.id
 
         async def one_round_trip() -> None:
-            result = await playlists.read_with_songs(playlist_id)
+            result = await playlists.read_with_songs(playlist_id, None)
             assert len(result["songs"]) == SONGS
 
         async def query_per_song() -> None:

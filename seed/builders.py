@@ -111,7 +111,11 @@ def subscription_actions(rng: random.Random) -> list[dict[str, Any]]:
 
 def listener_payload(rng: random.Random, **overrides: Any) -> dict[str, Any]:
     """A listener (personal data, all fake). The email ends in 32 random bits from `rng`,
-    so emails from one seed are distinct in practice yet repeat run to run."""
+    so emails from one seed are distinct in practice yet repeat run to run.
+
+    `password` is for the API (`POST /v1/listeners`); the seed loader leaves it out
+    and seeds accounts without one, so it never pays for a hash. It is drawn last,
+    so every other field is what it was before accounts had passwords."""
     first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
     payload = {
         "name": f"{first} {last}",
@@ -121,6 +125,7 @@ def listener_payload(rng: random.Random, **overrides: Any) -> dict[str, Any]:
         "consent_to_share_data": rng.random() < 0.6,
         "actions": subscription_actions(rng),
     }
+    payload["password"] = f"pw-{rng.getrandbits(64):016x}"
     return {**payload, **overrides}
 
 

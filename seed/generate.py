@@ -185,6 +185,9 @@ def listener(seed: int, n: int) -> Document:
         "country": payload["country"],
         "consent_to_share_data": payload["consent_to_share_data"],
         "actions": actions,
+        # Seeded listeners are not accounts: no password, so they cannot log in.
+        "password_hash": None,
+        "role": "listener",
     }
 
 

@@ -23,6 +23,39 @@ class AppError(Exception):
         self.extra = extra
 
 
+class UnauthorizedError(AppError):
+    """No usable credentials: a missing, malformed, expired or revoked token, or a failed login.
+
+    RFC 6750: the challenge tells the client which scheme to use, and for a bad token
+    that it was the token (not the request) that was wrong.
+    """
+
+    status_code = 401
+    title = "Unauthorized"
+    type_slug = "unauthorized"
+
+    def __init__(self, detail: str, *, invalid_token: bool = False) -> None:
+        challenge = 'Bearer error="invalid_token"' if invalid_token else "Bearer"
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+
+
+class ForbiddenError(AppError):
+    """Authenticated, and allowed to know the thing exists, but not to do this to it."""
+
+    status_code = 403
+    title = "Forbidden"
+    type_slug = "forbidden"
+
+
+class TooManyRequestsError(AppError):
+    status_code = 429
+    title = "Too Many Requests"
+    type_slug = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_s))})
+
+
 class NotFoundError(AppError):
     status_code = 404
     title = "Not Found"

@@ -15,6 +15,8 @@ from beanie import init_beanie
 from fastapi import FastAPI
 from pymongo.monitoring import CommandListener
 
+from beatstream.auth.passwords import Passwords
+from beatstream.auth.tokens import TokenCodec
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.health.service import ReadinessProbe
@@ -33,6 +35,8 @@ class AppState(TypedDict):
     stores: Stores
     readiness: ReadinessProbe
     cache: ResponseCache
+    tokens: TokenCodec
+    passwords: Passwords
 
 
 def build_lifespan(
@@ -40,6 +44,9 @@ def build_lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[AppState]:
+        # Before the stores: a missing secret is warned about even when a store is down.
+        tokens = TokenCodec.from_settings(settings.security)
+        passwords = Passwords(settings.security)
         stores: Stores | None = None
         try:
             stores = open_stores(settings, mongo_listeners)
@@ -70,6 +77,8 @@ def build_lifespan(
                     stores, settings.health.ping_timeout_s, settings.health.cache_ttl_s
                 ),
                 cache=ResponseCache(stores.redis, settings.redis.key_prefix),
+                tokens=tokens,
+                passwords=passwords,
             )
         finally:
             await close_stores(stores)

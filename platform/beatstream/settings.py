@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from beatstream.redact import redact_url
@@ -131,6 +131,29 @@ class ApiSettings(BaseModel):
     microcache_entries: int = Field(default=2048, ge=1, le=1_000_000)
 
 
+class SecuritySettings(BaseModel):
+    """Client-app accounts: signed access tokens and slow password hashes.
+
+    Without `jwt_secret` the lifespan makes a random one per process (and says so):
+    fine on a laptop, wrong behind a load balancer or across restarts.
+    """
+
+    jwt_secret: SecretStr | None = Field(default=None, min_length=32)
+    # Only HMAC-SHA256: one shared secret, and no algorithm is taken from the token.
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    # Short: a revoked or demoted account's token dies on its own soon after.
+    access_token_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 "low memory" profile).
+    password_time_cost: int = Field(default=3, ge=1, le=20)
+    password_memory_kib: int = Field(default=65_536, ge=8, le=1_048_576)
+    password_parallelism: int = Field(default=4, ge=1, le=16)
+    # Hashes computed at once per process: each holds `password_memory_kib` of RAM.
+    password_max_concurrent: int = Field(default=4, ge=1, le=64)
+    # Failed logins allowed per (email, client address) before 429, and the window.
+    login_max_failures: int = Field(default=10, ge=1, le=1000)
+    login_window_s: int = Field(default=900, ge=1, le=86_400)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -148,6 +171,7 @@ class Settings(BaseSettings):
     health: HealthSettings = HealthSettings()
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
+    security: SecuritySettings = SecuritySettings()
 
 
 @lru_cache(maxsize=1)

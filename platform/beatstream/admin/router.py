@@ -8,18 +8,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from beatstream.admin.repository import sync_status as read_sync_status
 from beatstream.admin.schemas import QueryPlan, SyncStatus
+from beatstream.auth.dependencies import ROLE_RESPONSES, require_admin
 from beatstream.catalog import repository
 from beatstream.catalog.repository import SongFilters
 from beatstream.catalog.schemas import SongListQuery
 from beatstream.common.pagination import DEFAULT_LIMIT
 from beatstream.deps import MongoDbDep
 
-router = APIRouter(prefix="/admin/explain", tags=["admin"])
-router_sync = APIRouter(prefix="/admin/sync", tags=["admin"])
+# Operators only: plans and sync state describe the deployment, not the catalogue.
+ADMINS = [Depends(require_admin)]
+router = APIRouter(
+    prefix="/admin/explain", tags=["admin"], dependencies=ADMINS, responses=ROLE_RESPONSES
+)
+router_sync = APIRouter(
+    prefix="/admin/sync", tags=["admin"], dependencies=ADMINS, responses=ROLE_RESPONSES
+)
 UNSUPPORTED: dict[int | str, dict[str, Any]] = {
     501: {"description": "The MongoDB server cannot explain queries"}
 }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import Field
 
+from beatstream.auth.dependencies import ROLE_RESPONSES, require_editor
 from beatstream.catalog import repository, service
 from beatstream.catalog.dependencies import ValidArtist, ValidSong
 from beatstream.catalog.repository import Row, SongFilters
@@ -31,8 +32,11 @@ from beatstream.common.pagination import DEFAULT_LIMIT, Limit, Page
 router = APIRouter()
 
 IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
-    412: {"description": "If-Match named a version that is no longer current"}
+    412: {"description": "If-Match named a version that is no longer current"},
+    **ROLE_RESPONSES,
 }
+# Reads are open to anyone (no token needed); every write needs an editor or admin.
+EDITORS = [Depends(require_editor)]
 
 
 def _song_page(songs: list[Row], next_cursor: str | None) -> Page[SongOut]:
@@ -42,7 +46,13 @@ def _song_page(songs: list[Row], next_cursor: str | None) -> Page[SongOut]:
 # Artists
 
 
-@router.post("/artists", status_code=status.HTTP_201_CREATED, tags=["artists"])
+@router.post(
+    "/artists",
+    status_code=status.HTTP_201_CREATED,
+    tags=["artists"],
+    dependencies=EDITORS,
+    responses=ROLE_RESPONSES,
+)
 async def create_artist(data: ArtistCreate, response: Response) -> ArtistOut:
     artist = await service.create_artist(data)
     response.headers["Location"] = f"/v1/artists/{artist.id}"
@@ -64,7 +74,9 @@ async def get_artist(artist: ValidArtist, response: Response) -> ArtistOut:
     return ArtistOut.model_validate(artist)
 
 
-@router.patch("/artists/{artist_id}", tags=["artists"], responses=IF_MATCH_DOC)
+@router.patch(
+    "/artists/{artist_id}", tags=["artists"], dependencies=EDITORS, responses=IF_MATCH_DOC
+)
 async def update_artist(
     artist: ValidArtist, data: ArtistUpdate, expected: ExpectedVersion, response: Response
 ) -> ArtistOut:
@@ -73,7 +85,13 @@ async def update_artist(
     return ArtistOut.model_validate(updated)
 
 
-@router.delete("/artists/{artist_id}", status_code=204, tags=["artists"], responses=IF_MATCH_DOC)
+@router.delete(
+    "/artists/{artist_id}",
+    status_code=204,
+    tags=["artists"],
+    dependencies=EDITORS,
+    responses=IF_MATCH_DOC,
+)
 async def delete_artist(artist: ValidArtist, expected: ExpectedVersion) -> None:
     await service.delete_artist(artist, expected)
 
@@ -91,7 +109,13 @@ async def artist_songs(
 # Songs (static paths before `/songs/{song_id}`)
 
 
-@router.post("/songs", status_code=status.HTTP_201_CREATED, tags=["songs"])
+@router.post(
+    "/songs",
+    status_code=status.HTTP_201_CREATED,
+    tags=["songs"],
+    dependencies=EDITORS,
+    responses=ROLE_RESPONSES,
+)
 async def create_song(data: SongCreate, response: Response) -> SongOut:
     song = await service.create_song(data)
     response.headers["Location"] = f"/v1/songs/{song.id}"
@@ -150,7 +174,7 @@ async def get_song(
     return SongOut.model_validate(song)
 
 
-@router.patch("/songs/{song_id}", tags=["songs"], responses=IF_MATCH_DOC)
+@router.patch("/songs/{song_id}", tags=["songs"], dependencies=EDITORS, responses=IF_MATCH_DOC)
 async def update_song(
     song: ValidSong, data: SongUpdate, expected: ExpectedVersion, response: Response
 ) -> SongOut:
@@ -159,7 +183,13 @@ async def update_song(
     return SongOut.model_validate(updated)
 
 
-@router.delete("/songs/{song_id}", status_code=204, tags=["songs"], responses=IF_MATCH_DOC)
+@router.delete(
+    "/songs/{song_id}",
+    status_code=204,
+    tags=["songs"],
+    dependencies=EDITORS,
+    responses=IF_MATCH_DOC,
+)
 async def delete_song(song: ValidSong, expected: ExpectedVersion) -> None:
     await service.delete_song(song, expected)
 

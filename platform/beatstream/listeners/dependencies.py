@@ -1,4 +1,5 @@
-"""Path-parameter dependencies: a malformed id is a 422, a well-formed unknown one a 404."""
+"""Path-parameter dependencies: a malformed id is a 422, a well-formed unknown one (or
+someone else's) a 404."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from beanie import PydanticObjectId
 from fastapi import Depends, Path
 
+from beatstream.auth.dependencies import CurrentPrincipal
 from beatstream.listeners import repository, service
 from beatstream.listeners.documents import Listener
 
@@ -21,10 +23,18 @@ async def valid_listener_id(listener_id: ListenerId) -> Listener:
     return listener
 
 
+async def owned_listener(listener_id: ListenerId, principal: CurrentPrincipal) -> Listener:
+    """The listener, to themself or an admin; to anyone else the same 404 as a missing
+    one, decided before any read, so neither the answer nor its timing leaks existence."""
+    if not principal.may_act_for(listener_id):
+        raise service.listener_not_found(listener_id)
+    return await valid_listener_id(listener_id)
+
+
 async def existing_song_id(song_id: SongId) -> PydanticObjectId:
     """Only the id: listing a song's plays needs to know it exists, not to load it."""
     return await service.require_song(song_id)
 
 
-ValidListener = Annotated[Listener, Depends(valid_listener_id)]
+OwnedListener = Annotated[Listener, Depends(owned_listener)]
 ExistingSongId = Annotated[PydanticObjectId, Depends(existing_song_id)]

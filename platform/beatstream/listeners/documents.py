@@ -16,6 +16,7 @@ from beanie.odm.custom_types.decimal import DecimalAnnotation
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from beatstream.auth.principals import Role
 from beatstream.common.documents import VersionedDocument
 
 
@@ -39,6 +40,10 @@ class Listener(VersionedDocument):
     country: str
     consent_to_share_data: bool = False
     actions: list[SubscriptionAction] = Field(default_factory=list)
+    # The account side: an argon2id hash (None for seeded listeners, who cannot log in)
+    # and the role, changed only by an operator (`beatstream accounts grant`).
+    password_hash: str | None = Field(default=None, repr=False)
+    role: Role = Role.listener
 
     class Settings:
         name = "listeners"

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import Field
 
+from beatstream.auth.dependencies import (
+    AUTH_RESPONSES,
+    ROLE_RESPONSES,
+    CurrentPrincipal,
+    PasswordsDep,
+    require_admin,
+)
 from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
 from beatstream.common.inputs import InputModel
 from beatstream.common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from beatstream.listeners import repository, service
-from beatstream.listeners.dependencies import ExistingSongId, ValidListener
+from beatstream.listeners.dependencies import ExistingSongId, OwnedListener
 from beatstream.listeners.documents import Listener, PlayEvent
 from beatstream.listeners.schemas import (
     ActionIn,
@@ -28,6 +35,15 @@ router = APIRouter()
 
 IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match named a version that is no longer current"}
+}
+# Someone else's listener is a 404, like a missing one: no 403 that would confirm it exists.
+OWNER_DOC: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
+    404: {"description": "No such listener, or not the token's own (unless admin)"},
+}
+PLAYS_DOC: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
+    403: {"description": "A `listener_id` is not the token's listener (unless admin)"},
 }
 EMAIL_CONFLICT_DOC: dict[int | str, dict[str, Any]] = {
     409: {"description": "Another listener already has this email"}
@@ -57,8 +73,11 @@ def _play_page(plays: list[PlayEvent], next_cursor: str | None) -> Page[PlayOut]
     tags=["listeners"],
     responses=EMAIL_CONFLICT_DOC,
 )
-async def register_listener(data: ListenerCreate, response: Response) -> ListenerOut:
-    listener = await service.register_listener(data)
+async def register_listener(
+    data: ListenerCreate, response: Response, passwords: PasswordsDep
+) -> ListenerOut:
+    """Open to anyone: this is sign-up. The account can then log in at `/v1/auth/token`."""
+    listener = await service.register_listener(data, passwords)
     response.headers["Location"] = f"/v1/listeners/{listener.id}"
     return _listener_out(listener, response)
 
@@ -67,10 +86,13 @@ async def register_listener(data: ListenerCreate, response: Response) -> Listene
     "/listeners/{listener_id}",
     tags=["listeners"],
     response_model=ListenerOut,
-    responses={304: {"description": "Not modified: the If-None-Match ETag is current"}},
+    responses={
+        304: {"description": "Not modified: the If-None-Match ETag is current"},
+        **OWNER_DOC,
+    },
 )
 async def get_listener(
-    listener: ValidListener,
+    listener: OwnedListener,
     response: Response,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> ListenerOut | Response:
@@ -84,33 +106,38 @@ async def get_listener(
 @router.patch(
     "/listeners/{listener_id}",
     tags=["listeners"],
-    responses={**IF_MATCH_DOC, **EMAIL_CONFLICT_DOC},
+    responses={**IF_MATCH_DOC, **EMAIL_CONFLICT_DOC, **OWNER_DOC},
 )
 async def update_listener(
-    listener: ValidListener, data: ListenerUpdate, expected: ExpectedVersion, response: Response
+    listener: OwnedListener, data: ListenerUpdate, expected: ExpectedVersion, response: Response
 ) -> ListenerOut:
     return _listener_out(await service.update_listener(listener, data, expected), response)
 
 
 @router.delete(
-    "/listeners/{listener_id}", status_code=204, tags=["listeners"], responses=IF_MATCH_DOC
+    "/listeners/{listener_id}",
+    status_code=204,
+    tags=["listeners"],
+    responses={**IF_MATCH_DOC, **OWNER_DOC},
 )
-async def delete_listener(listener: ValidListener, expected: ExpectedVersion) -> None:
+async def delete_listener(listener: OwnedListener, expected: ExpectedVersion) -> None:
     """Erases the listener and all of their plays."""
     await service.delete_listener(listener, expected)
 
 
-@router.post("/listeners/{listener_id}/actions", tags=["listeners"], responses=IF_MATCH_DOC)
+@router.post(
+    "/listeners/{listener_id}/actions", tags=["listeners"], responses={**IF_MATCH_DOC, **OWNER_DOC}
+)
 async def add_action(
-    listener: ValidListener, data: ActionIn, expected: ExpectedVersion, response: Response
+    listener: OwnedListener, data: ActionIn, expected: ExpectedVersion, response: Response
 ) -> ListenerOut:
     """Appends one subscription event; the history is never rewritten."""
     return _listener_out(await service.add_action(listener, data, expected), response)
 
 
-@router.get("/listeners/{listener_id}/plays", tags=["listeners", "plays"])
+@router.get("/listeners/{listener_id}/plays", tags=["listeners", "plays"], responses=OWNER_DOC)
 async def listener_plays(
-    listener: ValidListener, query: Annotated[PlayPageQuery, Query()]
+    listener: OwnedListener, query: Annotated[PlayPageQuery, Query()]
 ) -> Page[PlayOut]:
     """The listener's plays, newest first."""
     assert listener.id is not None
@@ -121,23 +148,30 @@ async def listener_plays(
 # Plays
 
 
-@router.post("/plays", status_code=status.HTTP_201_CREATED, tags=["plays"])
-async def record_play(data: PlayCreate) -> PlayOut:
-    return PlayOut.model_validate(await service.record_play(data))
+@router.post("/plays", status_code=status.HTTP_201_CREATED, tags=["plays"], responses=PLAYS_DOC)
+async def record_play(data: PlayCreate, principal: CurrentPrincipal) -> PlayOut:
+    return PlayOut.model_validate(await service.record_play(data, principal))
 
 
-@router.post("/plays/batch", status_code=status.HTTP_201_CREATED, tags=["plays"])
-async def record_plays(batch: PlayBatch) -> PlayBatchResult:
+@router.post(
+    "/plays/batch", status_code=status.HTTP_201_CREATED, tags=["plays"], responses=PLAYS_DOC
+)
+async def record_plays(batch: PlayBatch, principal: CurrentPrincipal) -> PlayBatchResult:
     """1 to 500 plays, checked in full before one unordered insert: an invalid event
     (`events.3.ms_played`) or an unknown listener or song (`events[3].song_id`) is a
     422 naming it, and then nothing of the batch is stored."""
-    return PlayBatchResult(inserted=await service.record_plays(batch))
+    return PlayBatchResult(inserted=await service.record_plays(batch, principal))
 
 
-@router.get("/songs/{song_id}/plays", tags=["plays"])
+@router.get(
+    "/songs/{song_id}/plays",
+    tags=["plays"],
+    dependencies=[Depends(require_admin)],
+    responses=ROLE_RESPONSES,
+)
 async def song_plays(
     song_id: ExistingSongId, query: Annotated[PlayPageQuery, Query()]
 ) -> Page[PlayOut]:
-    """The song's plays, newest first."""
+    """The song's plays, newest first. Admin only: each play names its listener."""
     plays, next_cursor = await repository.plays_of_song(song_id, query.limit, query.cursor)
     return _play_page(plays, next_cursor)

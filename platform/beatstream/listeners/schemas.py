@@ -16,6 +16,7 @@ from pydantic import (
     AwareDatetime,
     ConfigDict,
     Field,
+    SecretStr,
     StrictBool,
     StringConstraints,
 )
@@ -78,6 +79,15 @@ Amount = Annotated[
     Decimal,
     Field(ge=0, max_digits=12, decimal_places=2, examples=["9.99"]),
 ]
+Password = Annotated[
+    SecretStr,
+    Field(
+        min_length=8,
+        max_length=256,
+        examples=["correct horse battery staple"],
+        description="8 to 256 characters; stored only as an argon2id hash, never returned.",
+    ),
+]
 MsPlayed = Annotated[int, Field(ge=0, le=MAX_MS_PLAYED, examples=[184_000])]
 
 
@@ -117,6 +127,7 @@ class ListenerCreate(InputModel):
                 {
                     "name": "Ada Lovelace",
                     "email": "Ada@Example.com",
+                    "password": "correct horse battery staple",
                     "year_of_birth": 1990,
                     "country": "GB",
                     "consent_to_share_data": True,
@@ -134,6 +145,7 @@ class ListenerCreate(InputModel):
 
     name: Name
     email: Email
+    password: Password
     year_of_birth: YearOfBirth
     country: CountryCode
     # Strict: consent must be an explicit JSON true/false, never "yes" or 1.

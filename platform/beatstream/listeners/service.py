@@ -7,9 +7,11 @@ from datetime import datetime
 
 from beanie import PydanticObjectId
 
+from beatstream.auth.passwords import Passwords
+from beatstream.auth.principals import Principal
 from beatstream.catalog.service import song_not_found
 from beatstream.common.documents import utcnow
-from beatstream.errors import InvalidInputError, NotFoundError
+from beatstream.errors import ForbiddenError, InvalidInputError, NotFoundError
 from beatstream.listeners import repository
 from beatstream.listeners.documents import Listener, PlayEvent, SubscriptionAction
 from beatstream.listeners.schemas import (
@@ -32,10 +34,12 @@ def _action(data: ActionIn) -> SubscriptionAction:
 # Listeners
 
 
-async def register_listener(data: ListenerCreate) -> Listener:
+async def register_listener(data: ListenerCreate, passwords: Passwords) -> Listener:
+    """A listener account: the role is always `listener` (only an operator grants more)."""
     listener = Listener(
-        **data.model_dump(exclude={"actions"}),
+        **data.model_dump(exclude={"actions", "password"}),
         actions=[_action(a) for a in data.actions],
+        password_hash=await passwords.hash(data.password.get_secret_value()),
     )
     return await repository.insert_listener(listener)
 
@@ -110,15 +114,40 @@ def _play(data: PlayCreate, received_at: datetime) -> PlayEvent:
     )
 
 
-async def record_play(data: PlayCreate) -> PlayEvent:
+def _require_own_plays(events: list[PlayCreate], prefix: str | None, principal: Principal) -> None:
+    """A listener records only their own plays (403 naming every other `listener_id`);
+    an admin records anyone's (backfills, support). Checked before any store read."""
+    fields = [
+        f"{prefix}[{index}].listener_id" if prefix else "listener_id"
+        for index, event in enumerate(events)
+        if not principal.may_act_for(event.listener_id)
+    ]
+    if fields:
+        raise ForbiddenError(
+            "plays may only be recorded for the listener of the access token: " + ", ".join(fields),
+            errors=[
+                {
+                    "field": field,
+                    "in": "body",
+                    "message": "not the listener of the access token",
+                    "type": "forbidden",
+                }
+                for field in fields
+            ],
+        )
+
+
+async def record_play(data: PlayCreate, principal: Principal) -> PlayEvent:
+    _require_own_plays([data], None, principal)
     await _require_references([data], prefix=None)
     play = _play(data, utcnow())
     await repository.insert_plays([play])
     return play
 
 
-async def record_plays(batch: PlayBatch) -> int:
+async def record_plays(batch: PlayBatch, principal: Principal) -> int:
     """All or nothing for bad input: every reference is checked before the one insert."""
+    _require_own_plays(batch.events, "events", principal)
     await _require_references(batch.events, prefix="events")
     received_at = utcnow()
     return await repository.insert_plays([_play(e, received_at) for e in batch.events])

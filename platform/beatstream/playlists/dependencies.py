@@ -1,4 +1,4 @@
-"""Path-parameter dependencies for playlists."""
+"""Path-parameter dependencies for playlists: found, and the caller's to change."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated
 from beanie import PydanticObjectId
 from fastapi import Depends, Path
 
+from beatstream.auth.dependencies import CurrentPrincipal
 from beatstream.playlists import repository
 from beatstream.playlists.documents import Playlist
-from beatstream.playlists.service import playlist_not_found
+from beatstream.playlists.service import playlist_not_found, require_editable
 
 PlaylistId = Annotated[PydanticObjectId, Path(description="The playlist's id (24 hex digits).")]
 
@@ -21,4 +22,11 @@ async def valid_playlist_id(playlist_id: PlaylistId) -> Playlist:
     return playlist
 
 
-ValidPlaylist = Annotated[Playlist, Depends(valid_playlist_id)]
+async def owned_playlist(playlist_id: PlaylistId, principal: CurrentPrincipal) -> Playlist:
+    """A playlist its owner (or an admin) may change; see `service.require_editable`."""
+    playlist = await valid_playlist_id(playlist_id)
+    require_editable(playlist, principal)
+    return playlist
+
+
+OwnedPlaylist = Annotated[Playlist, Depends(owned_playlist)]

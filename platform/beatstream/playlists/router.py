@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from beatstream.auth.dependencies import AUTH_RESPONSES, OptionalPrincipal
 from beatstream.common.concurrency import ExpectedVersion, set_etag
 from beatstream.common.pagination import Page, PageQuery
-from beatstream.listeners.dependencies import ValidListener
+from beatstream.listeners.dependencies import OwnedListener
 from beatstream.playlists import repository, service
-from beatstream.playlists.dependencies import PlaylistId, ValidPlaylist
+from beatstream.playlists.dependencies import OwnedPlaylist, PlaylistId
 from beatstream.playlists.documents import MAX_SONGS
 from beatstream.playlists.schemas import (
     PlaylistCreate,
@@ -25,6 +26,20 @@ router = APIRouter(tags=["playlists"])
 IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match named a version that is no longer current"}
 }
+OWNER_DOC: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
+    404: {"description": "No such listener, or not the token's own (unless admin)"},
+}
+READ_DOC: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
+    404: {"description": "No such playlist, or a private one that is not the token's"},
+}
+WRITE_DOC: dict[int | str, dict[str, Any]] = {
+    **IF_MATCH_DOC,
+    **AUTH_RESPONSES,
+    403: {"description": "Someone else's public playlist"},
+    404: {"description": "No such playlist, or someone else's private one"},
+}
 
 
 def _out(playlist: Any, response: Response) -> PlaylistOut:
@@ -32,9 +47,11 @@ def _out(playlist: Any, response: Response) -> PlaylistOut:
     return PlaylistOut.model_validate(playlist)
 
 
-@router.post("/listeners/{listener_id}/playlists", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/listeners/{listener_id}/playlists", status_code=status.HTTP_201_CREATED, responses=OWNER_DOC
+)
 async def create_playlist(
-    listener: ValidListener, data: PlaylistCreate, response: Response
+    listener: OwnedListener, data: PlaylistCreate, response: Response
 ) -> PlaylistOut:
     assert listener.id is not None
     playlist = await service.create_playlist(listener.id, data)
@@ -42,9 +59,9 @@ async def create_playlist(
     return _out(playlist, response)
 
 
-@router.get("/listeners/{listener_id}/playlists")
+@router.get("/listeners/{listener_id}/playlists", responses=OWNER_DOC)
 async def list_playlists(
-    listener: ValidListener, query: Annotated[PageQuery, Query()]
+    listener: OwnedListener, query: Annotated[PageQuery, Query()]
 ) -> Page[PlaylistOut]:
     assert listener.id is not None
     playlists, next_cursor = await repository.list_owner_playlists(
@@ -55,35 +72,42 @@ async def list_playlists(
     )
 
 
-@router.get("/playlists/{playlist_id}", summary="A playlist with its songs, in one round trip")
-async def get_playlist(playlist_id: PlaylistId, response: Response) -> PlaylistWithSongs:
-    playlist = await service.read_with_songs(playlist_id)
+@router.get(
+    "/playlists/{playlist_id}",
+    summary="A playlist with its songs, in one round trip",
+    responses=READ_DOC,
+)
+async def get_playlist(
+    playlist_id: PlaylistId, response: Response, principal: OptionalPrincipal
+) -> PlaylistWithSongs:
+    """Public playlists to anyone, anonymous included; private ones to the owner and admins."""
+    playlist = await service.read_with_songs(playlist_id, principal)
     set_etag(response, playlist["version"])
     return PlaylistWithSongs.model_validate(playlist)
 
 
-@router.patch("/playlists/{playlist_id}", responses=IF_MATCH_DOC)
+@router.patch("/playlists/{playlist_id}", responses=WRITE_DOC)
 async def update_playlist(
-    playlist: ValidPlaylist, data: PlaylistUpdate, expected: ExpectedVersion, response: Response
+    playlist: OwnedPlaylist, data: PlaylistUpdate, expected: ExpectedVersion, response: Response
 ) -> PlaylistOut:
     return _out(await service.update_playlist(playlist, data, expected), response)
 
 
-@router.delete("/playlists/{playlist_id}", status_code=204, responses=IF_MATCH_DOC)
-async def delete_playlist(playlist: ValidPlaylist, expected: ExpectedVersion) -> None:
+@router.delete("/playlists/{playlist_id}", status_code=204, responses=WRITE_DOC)
+async def delete_playlist(playlist: OwnedPlaylist, expected: ExpectedVersion) -> None:
     await service.delete_playlist(playlist, expected)
 
 
-@router.post("/playlists/{playlist_id}/songs", responses=IF_MATCH_DOC)
+@router.post("/playlists/{playlist_id}/songs", responses=WRITE_DOC)
 async def add_songs(
-    playlist: ValidPlaylist, data: SongsAdd, expected: ExpectedVersion, response: Response
+    playlist: OwnedPlaylist, data: SongsAdd, expected: ExpectedVersion, response: Response
 ) -> PlaylistOut:
     return _out(await service.add_songs(playlist, data, expected), response)
 
 
-@router.delete("/playlists/{playlist_id}/songs/{position}", responses=IF_MATCH_DOC)
+@router.delete("/playlists/{playlist_id}/songs/{position}", responses=WRITE_DOC)
 async def remove_song(
-    playlist: ValidPlaylist,
+    playlist: OwnedPlaylist,
     position: Annotated[int, Path(ge=0, le=MAX_SONGS)],
     expected: ExpectedVersion,
     response: Response,
@@ -91,8 +115,8 @@ async def remove_song(
     return _out(await service.remove_song(playlist, position, expected), response)
 
 
-@router.post("/playlists/{playlist_id}/songs/move", responses=IF_MATCH_DOC)
+@router.post("/playlists/{playlist_id}/songs/move", responses=WRITE_DOC)
 async def move_song(
-    playlist: ValidPlaylist, move: SongMove, expected: ExpectedVersion, response: Response
+    playlist: OwnedPlaylist, move: SongMove, expected: ExpectedVersion, response: Response
 ) -> PlaylistOut:
     return _out(await service.move_song(playlist, move, expected), response)

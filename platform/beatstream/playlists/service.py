@@ -7,14 +7,16 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from beatstream.auth.principals import Principal
 from beatstream.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
 from beatstream.playlists import repository
-from beatstream.playlists.documents import Playlist
+from beatstream.playlists.documents import Playlist, Visibility
 from beatstream.playlists.schemas import PlaylistCreate, PlaylistUpdate, SongMove, SongsAdd
 
 IMPLICIT_RETRIES = 3
@@ -22,6 +24,25 @@ IMPLICIT_RETRIES = 3
 
 def playlist_not_found(playlist_id: PydanticObjectId) -> NotFoundError:
     return NotFoundError(f"no playlist with id {playlist_id}")
+
+
+def may_read(owner_id: PydanticObjectId, visibility: str, principal: Principal | None) -> bool:
+    """Public playlists are for everyone (anonymous too); private ones for the owner and admins."""
+    if visibility == Visibility.public:
+        return True
+    return principal is not None and principal.may_act_for(owner_id)
+
+
+def require_editable(playlist: Playlist, principal: Principal) -> None:
+    """Only the owner or an admin writes. Someone else's private playlist is a 404, the
+    answer for one that does not exist; a public one is visible anyway, so a 403 leaks
+    nothing and tells the client the truth."""
+    if principal.may_act_for(playlist.owner_id):
+        return
+    assert playlist.id is not None
+    if playlist.visibility != Visibility.public:
+        raise playlist_not_found(playlist.id)
+    raise ForbiddenError("only the playlist's owner may change it")
 
 
 async def create_playlist(owner_id: PydanticObjectId, data: PlaylistCreate) -> Playlist:
@@ -46,12 +67,22 @@ async def delete_playlist(playlist: Playlist, expected: int | None) -> None:
         raise playlist_not_found(playlist.id)
 
 
-async def read_with_songs(playlist_id: PydanticObjectId) -> dict[str, Any]:
-    """The playlist in its own order, each entry resolved, deleted songs flagged."""
+async def read_with_songs(
+    playlist_id: PydanticObjectId, principal: Principal | None
+) -> dict[str, Any]:
+    """The playlist in its own order, each entry resolved, deleted songs flagged.
+
+    A private playlist read by anyone but its owner or an admin is the same 404 as a
+    missing one (checked after the one read, so both cost the same round trip).
+    """
     found = await repository.get_playlist_with_songs(playlist_id)
     if found is None:
         raise playlist_not_found(playlist_id)
     playlist, songs = found
+    if not may_read(
+        playlist["owner_id"], playlist.get("visibility", Visibility.private), principal
+    ):
+        raise playlist_not_found(playlist_id)
     entries, missing = [], []
     for position, song_id in enumerate(playlist.get("song_ids", [])):
         song = songs.get(song_id)

@@ -1,0 +1,70 @@
+"""Thin HTTP layer for accounts' tokens: log in (OAuth2 password flow), who am I, log out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from beatstream.auth import service
+from beatstream.auth.dependencies import (
+    AUTH_RESPONSES,
+    CurrentPrincipal,
+    PasswordsDep,
+    TokenCodecDep,
+    TokenStateDep,
+)
+from beatstream.auth.schemas import MeOut, TokenOut
+from beatstream.deps import SettingsDep
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/token",
+    responses={
+        401: {"description": "Wrong email or password (the same answer for both)"},
+        429: {"description": "Too many failed logins for this email from this address"},
+    },
+)
+async def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    response: Response,
+    codec: TokenCodecDep,
+    passwords: PasswordsDep,
+    state: TokenStateDep,
+    settings: SettingsDep,
+) -> TokenOut:
+    """OAuth2 password flow: form fields `username` (the email) and `password`."""
+    issued = await service.login(
+        form.username,
+        form.password,
+        request.client.host if request.client else "unknown",
+        codec=codec,
+        passwords=passwords,
+        state=state,
+        settings=settings.security,
+    )
+    # RFC 6749 §5.1: a response carrying a token must not be cached anywhere.
+    response.headers["Cache-Control"] = "no-store"
+    return TokenOut(access_token=issued.token, expires_in=issued.expires_in)
+
+
+@router.get("/me", responses=AUTH_RESPONSES)
+async def me(principal: CurrentPrincipal) -> MeOut:
+    account = await service.account_of(principal)
+    return MeOut(
+        id=principal.subject,
+        name=account.name,
+        email=account.email,
+        role=principal.role,
+        token_expires_at=principal.expires_at,
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=AUTH_RESPONSES)
+async def logout(principal: CurrentPrincipal, state: TokenStateDep) -> None:
+    """Revokes this token at once (other devices' tokens run until they expire)."""
+    await service.logout(principal, state)
