@@ -1,0 +1,109 @@
+"""Password hashing: argon2id, verified safely, and never run on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+
+from beatstream.auth.passwords import Passwords
+from beatstream.settings import SecuritySettings
+from tests.fixtures.tokens import TEST_SECURITY
+
+CHEAP = Passwords(TEST_SECURITY)
+
+
+async def test_a_hash_is_argon2id_salted_and_verifies_only_its_password() -> None:
+    first = await CHEAP.hash("correct horse battery")
+    second = await CHEAP.hash("correct horse battery")
+
+    assert first.startswith("$argon2id$")
+    assert "correct horse" not in first
+    assert first != second  # a fresh salt each time
+    assert await CHEAP.verify(first, "correct horse battery")
+    assert await CHEAP.verify(second, "correct horse battery")
+    assert not await CHEAP.verify(first, "correct horse batterY")
+
+
+async def test_no_stored_hash_or_a_broken_one_never_verifies() -> None:
+    assert not await CHEAP.verify(None, "anything at all")
+    assert not await CHEAP.verify("", "anything at all")
+    assert not await CHEAP.verify("$argon2id$garbage", "anything at all")
+    assert not await CHEAP.verify("plaintext-password", "plaintext-password")
+
+
+async def test_a_hash_made_with_other_costs_needs_a_rehash() -> None:
+    stronger = Passwords(TEST_SECURITY.model_copy(update={"password_time_cost": 2}))
+    old = await CHEAP.hash("correct horse battery")
+
+    assert stronger.needs_rehash(old)
+    assert not CHEAP.needs_rehash(old)
+    assert await stronger.verify(old, "correct horse battery")
+
+
+async def test_hashing_does_not_block_the_event_loop() -> None:
+    """At the default cost a hash takes tens of milliseconds; the loop keeps running."""
+    passwords = Passwords(SecuritySettings())
+    ticks = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    task = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    await passwords.hash("correct horse battery")
+    elapsed = time.perf_counter() - started
+    done.set()
+    await task
+
+    assert elapsed > 0.01, "the default cost should be slow enough to matter"
+    assert ticks >= 5
+
+
+async def test_an_unknown_account_costs_what_a_wrong_password_costs() -> None:
+    """Login verifies against a dummy hash when there is no account, so the time of a
+    failed login does not tell whether the email is registered."""
+    passwords = Passwords(SecuritySettings(password_memory_kib=16_384))
+    real = await passwords.hash("correct horse battery")
+
+    async def median_s(stored: str | None) -> float:
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            assert not await passwords.verify(stored, "wrong password!")
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    wrong_password, unknown_account = await median_s(real), await median_s(None)
+
+    assert 0.5 < unknown_account / wrong_password < 2.0
+
+
+async def test_no_more_hashes_run_at_once_than_configured() -> None:
+    """Each hash holds `password_memory_kib` of RAM: a burst of logins must queue."""
+    passwords = Passwords(TEST_SECURITY.model_copy(update={"password_max_concurrent": 2}))
+    running, most = 0, 0
+    lock = threading.Lock()
+    real = passwords._hasher
+
+    class CountingHasher:
+        def hash(self, password: str) -> str:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+            time.sleep(0.02)
+            with lock:
+                running -= 1
+            return real.hash(password)
+
+    passwords._hasher = CountingHasher()  # type: ignore[assignment]
+    hashes = await asyncio.gather(*(passwords.hash(f"password-{i}") for i in range(8)))
+
+    assert most == 2
+    assert len(set(hashes)) == 8
