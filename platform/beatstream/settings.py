@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from beatstream.redact import redact_url
@@ -131,6 +131,9 @@ class ApiSettings(BaseModel):
     microcache_entries: int = Field(default=2048, ge=1, le=1_000_000)
 
 
+MIN_JWT_SECRET_LENGTH = 32
+
+
 class SecuritySettings(BaseModel):
     """Client-app accounts: signed access tokens and slow password hashes.
 
@@ -138,7 +141,10 @@ class SecuritySettings(BaseModel):
     fine on a laptop, wrong behind a load balancer or across restarts.
     """
 
-    jwt_secret: SecretStr | None = Field(default=None, min_length=32)
+    # Errors never echo what was given: it may be (most of) the secret.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    jwt_secret: SecretStr | None = Field(default=None, min_length=MIN_JWT_SECRET_LENGTH)
     # Only HMAC-SHA256: one shared secret, and no algorithm is taken from the token.
     jwt_algorithm: Literal["HS256"] = "HS256"
     # Short: a revoked or demoted account's token dies on its own soon after.
@@ -153,6 +159,12 @@ class SecuritySettings(BaseModel):
     login_max_failures: int = Field(default=10, ge=1, le=1000)
     login_window_s: int = Field(default=900, ge=1, le=86_400)
 
+    @field_validator("jwt_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`SECURITY_JWT_SECRET=` (as in .env.example) means "not set", not a short secret."""
+        return None if value == "" else value
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -162,6 +174,9 @@ class Settings(BaseSettings):
         env_nested_max_split=1,
         case_sensitive=False,
         extra="ignore",
+        # Errors name the variable, never echo its value: URLs and the JWT secret
+        # carry credentials, and start-up errors end up in logs.
+        hide_input_in_errors=True,
     )
 
     mongodb: MongoSettings = MongoSettings()

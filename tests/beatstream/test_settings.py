@@ -58,3 +58,31 @@ def test_a_url_with_the_wrong_scheme_is_refused_by_name(
     with pytest.raises(ValidationError) as excinfo:
         Settings(_env_file=None)
     assert "_".join(map(str, excinfo.value.errors()[0]["loc"])).upper() == variable
+
+
+def test_the_jwt_secret_comes_from_its_variable_and_is_never_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "s3cret-" + "q" * 40
+    monkeypatch.setenv("SECURITY_JWT_SECRET", secret)
+    monkeypatch.setenv("SECURITY_ACCESS_TOKEN_TTL_S", "300")
+
+    settings = Settings(_env_file=None)
+
+    assert settings.security.jwt_secret is not None
+    assert settings.security.jwt_secret.get_secret_value() == secret
+    assert settings.security.access_token_ttl_s == 300
+    assert secret not in repr(settings)
+
+
+def test_an_empty_jwt_secret_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURITY_JWT_SECRET", "")
+    assert Settings(_env_file=None).security.jwt_secret is None
+
+
+def test_a_short_jwt_secret_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURITY_JWT_SECRET", "short-secret-value")
+    with pytest.raises(ValidationError) as excinfo:
+        Settings(_env_file=None)
+    assert excinfo.value.errors()[0]["loc"] == ("security", "jwt_secret")
+    assert "short-secret-value" not in str(excinfo.value)
