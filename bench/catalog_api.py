@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench import report
-from bench.common import concurrent_gets, served, stack_settings
+from bench.common import bearer, concurrent_gets, served, stack_settings
 from seed.builders import artist_payload, song_payload
 
 SONGS = 2_000
@@ -26,9 +27,9 @@ CLIENTS = 50
 REQUESTS = 2_000
 
 
-async def _seed(base_url: str) -> list[str]:
+async def _seed(base_url: str, secret: str) -> list[str]:
     rng = random.Random(42)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=bearer(secret)) as http:
         artists = [
             (await http.post("/v1/artists", json=artist_payload(rng))).json()["id"]
             for _ in range(50)
@@ -42,6 +43,7 @@ async def _seed(base_url: str) -> list[str]:
 
 def run() -> Path:
     settings = stack_settings()
+    secret = secrets.token_urlsafe(48)
     env = {
         **os.environ,
         "MONGODB_URL": settings.mongodb.url,
@@ -49,11 +51,12 @@ def run() -> Path:
         "ELASTICSEARCH_URL": settings.elasticsearch.url,
         "REDIS_URL": settings.redis.url,
         "LOG_LEVEL": "WARNING",
+        "SECURITY_JWT_SECRET": secret,
     }
     rows: list[dict[str, Any]] = []
     try:
         with served(env) as base_url:
-            ids = asyncio.run(_seed(base_url))
+            ids = asyncio.run(_seed(base_url, secret))
         rng = random.Random(7)
         scenarios = {
             "GET /v1/songs/{id}": [f"/v1/songs/{rng.choice(ids)}" for _ in range(REQUESTS)],

@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
-from beanie import init_beanie
+from beanie import PydanticObjectId, init_beanie
 
+from beatstream.auth.principals import Role
+from beatstream.auth.tokens import TokenCodec
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.settings import MongoSettings, Settings
 from beatstream.stack.manager import Stack
@@ -63,6 +65,14 @@ def summary(timings: list[float]) -> dict[str, float]:
         "median_ms": round(statistics.median(ordered), 3),
         "p90_ms": round(ordered[int(len(ordered) * 0.9) - 1], 3),
     }
+
+
+def bearer(secret: str, role: Role = Role.admin, subject: str | None = None) -> dict[str, str]:
+    """An `Authorization` header a server started with `SECURITY_JWT_SECRET=secret` accepts:
+    benchmarks seed through the API as an admin, with no account behind the token."""
+    subject_id = PydanticObjectId(subject) if subject else PydanticObjectId()
+    token = TokenCodec(secret, "HS256", ttl_s=3600).issue(subject_id, role).token
+    return {"Authorization": f"Bearer {token}"}
 
 
 def free_port() -> int:

@@ -46,7 +46,9 @@ async def login(
         )
     account = await repository.account_by_email(email)
     stored_hash = account.password_hash if account else None
-    if account is None or not await passwords.verify(stored_hash, password):
+    # Verified before `account` is looked at: an unknown email must cost a hash too.
+    verified = await passwords.verify(stored_hash, password)
+    if account is None or not verified:
         await state.record_failure(email, client, settings.login_window_s)
         raise UnauthorizedError("wrong email or password")
     if failures:

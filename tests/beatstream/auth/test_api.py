@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import statistics
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,6 +152,35 @@ async def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
     assert {k: v for k, v in wrong_password.json().items() if k not in strip} == {
         k: v for k, v in unknown_email.json().items() if k not in strip
     }
+
+
+async def test_an_unknown_email_costs_the_same_hashing_as_a_wrong_password(
+    settings: Settings, rng: random.Random, mongo_db: object, redis_prefix: str
+) -> None:
+    """At a real cost, so the hash dominates: a login that skipped it for an unknown
+    email would answer several times faster and tell which emails are registered."""
+    real_cost = settings.model_copy(
+        update={
+            "security": settings.security.model_copy(
+                update={"password_time_cost": 2, "password_memory_kib": 32_768}
+            )
+        }
+    )
+    async with running(create_app(real_cost), role=None) as http:
+        listener = await _register(http, rng)
+
+        async def median_s(emails: list[str]) -> float:
+            times = []
+            for email in emails:
+                started = time.perf_counter()
+                _assert_unauthorized(await _login(http, email, "wrong password"))
+                times.append(time.perf_counter() - started)
+            return statistics.median(times)
+
+        wrong = await median_s([listener["email"]] * 5)
+        unknown = await median_s([f"nobody-{i}@example.com" for i in range(5)])
+
+    assert 0.5 < unknown / wrong < 2.0
 
 
 async def test_a_seeded_listener_without_a_password_cannot_log_in(
