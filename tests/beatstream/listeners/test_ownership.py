@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from beatstream.auth.principals import Role
 from beatstream.stores.clients import MongoDocument
 from seed.builders import play_payload
-from tests.fixtures.auth import AsRole
+from tests.fixtures.auth import AsRole, ListenerClient
 from tests.fixtures.catalog import Factory
 
 
@@ -42,7 +42,7 @@ async def test_a_listener_is_a_404_to_other_listeners_and_editors(
 
 
 async def test_a_batch_naming_another_listener_is_refused_by_field_and_writes_nothing(
-    as_role: AsRole,
+    listener_client: ListenerClient,
     make_listener: Factory,
     make_song: Factory,
     rng: random.Random,
@@ -57,9 +57,7 @@ async def test_a_batch_naming_another_listener_is_refused_by_field_and_writes_no
         play_payload(rng, str(PydanticObjectId()), song["id"]),
     ]
 
-    response = await as_role(Role.listener, me["id"]).post(
-        "/v1/plays/batch", json={"events": events}
-    )
+    response = await listener_client(me).post("/v1/plays/batch", json={"events": events})
 
     assert response.status_code == 403
     body: dict[str, Any] = response.json()
@@ -72,17 +70,21 @@ async def test_a_batch_naming_another_listener_is_refused_by_field_and_writes_no
 
 
 async def test_a_single_play_for_another_listener_names_the_field(
-    as_role: AsRole, make_listener: Factory, make_song: Factory, rng: random.Random
+    listener_client: ListenerClient,
+    make_listener: Factory,
+    make_song: Factory,
+    rng: random.Random,
 ) -> None:
     me, someone = await make_listener(), await make_listener()
     song = await make_song()
+    as_me = listener_client(me)
 
-    response = await as_role(Role.listener, me["id"]).post(
-        "/v1/plays", json=play_payload(rng, someone["id"], song["id"])
-    )
+    refused = await as_me.post("/v1/plays", json=play_payload(rng, someone["id"], song["id"]))
+    mine = await as_me.post("/v1/plays", json=play_payload(rng, me["id"], song["id"]))
 
-    assert response.status_code == 403
-    assert [e["field"] for e in response.json()["errors"]] == ["listener_id"]
+    assert refused.status_code == 403
+    assert [e["field"] for e in refused.json()["errors"]] == ["listener_id"]
+    assert mine.status_code == 201
 
 
 async def test_an_admin_records_plays_for_anyone(
