@@ -10,6 +10,7 @@ from beanie import Document, View
 
 from beatstream.catalog.documents import Artist, Song, SongTombstone
 from beatstream.listeners.documents import Listener, PlayEvent
+from beatstream.partners.documents import ApiKey, AuditEntry
 from beatstream.playlists.documents import Playlist
 
 DOCUMENT_MODELS: list[type[Document] | type[View]] = [
@@ -19,4 +20,6 @@ DOCUMENT_MODELS: list[type[Document] | type[View]] = [
     Listener,
     PlayEvent,
     Playlist,
+    ApiKey,
+    AuditEntry,
 ]

@@ -82,3 +82,28 @@ class UnsupportedByServerError(AppError):
     status_code = 501
     title = "Not Implemented"
     type_slug = "unsupported-by-server"
+
+
+class UnauthorizedError(AppError):
+    """No usable credentials. One fixed message for every cause, so a caller probing keys
+    learns nothing about which part of theirs was wrong."""
+
+    status_code = 401
+    title = "Unauthorized"
+    type_slug = "unauthorized"
+
+
+class ForbiddenError(AppError):
+    """Valid credentials that do not grant this operation."""
+
+    status_code = 403
+    title = "Forbidden"
+    type_slug = "forbidden"
+
+
+class RateLimitedError(AppError):
+    """Over a rate limit; `Retry-After` says when the next request will be accepted."""
+
+    status_code = 429
+    title = "Too Many Requests"
+    type_slug = "rate-limited"

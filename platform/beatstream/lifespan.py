@@ -18,6 +18,8 @@ from pymongo.monitoring import CommandListener
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.health.service import ReadinessProbe
+from beatstream.partners.repository import ensure_audit_retention
+from beatstream.ratelimit import RateLimiter
 from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
@@ -33,6 +35,7 @@ class AppState(TypedDict):
     stores: Stores
     readiness: ReadinessProbe
     cache: ResponseCache
+    ratelimiter: RateLimiter
 
 
 def build_lifespan(
@@ -60,6 +63,7 @@ def build_lifespan(
                 },
             )
         await init_beanie(database=stores.mongo_db, document_models=DOCUMENT_MODELS)
+        await ensure_audit_retention(settings.partners.audit_retention_days)
         if settings.elasticsearch.manage_indices:
             await ensure_search_indices(stores.es, settings.elasticsearch)
         try:
@@ -70,6 +74,9 @@ def build_lifespan(
                     stores, settings.health.ping_timeout_s, settings.health.cache_ttl_s
                 ),
                 cache=ResponseCache(stores.redis, settings.redis.key_prefix),
+                ratelimiter=RateLimiter(
+                    stores.redis, settings.redis.key_prefix, settings.ratelimit
+                ),
             )
         finally:
             await close_stores(stores)

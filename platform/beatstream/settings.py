@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from beatstream.redact import redact_url
@@ -131,6 +131,41 @@ class ApiSettings(BaseModel):
     microcache_entries: int = Field(default=2048, ge=1, le=1_000_000)
 
 
+class RateLimitSettings(BaseModel):
+    """Requests allowed per window: per partner key, and per client IP for anonymous calls.
+
+    `window_s` stays a minute in production; tests shorten it to watch a window refill.
+    """
+
+    enabled: bool = True
+    window_s: int = Field(default=60, ge=1, le=3600)
+    # Per API key (a key's own `rate_limit` overrides it).
+    key_limit: int = Field(default=600, ge=1, le=1_000_000)
+    # Per client IP, for requests that carry neither `Authorization` nor `X-API-Key`.
+    anonymous_limit: int = Field(default=300, ge=1, le=1_000_000)
+
+
+class PartnersSettings(BaseModel):
+    # Audit rows older than this are removed by a MongoDB TTL index; 0 keeps them forever.
+    audit_retention_days: int = Field(default=400, ge=0, le=3650)
+
+
+class ThirdPartySettings(BaseModel):
+    """Masked views for analytics partners (docs/thirdparty.md).
+
+    `pseudonym_secret` keys the HMAC behind every pseudonymous listener key and seals
+    the feed cursors: whoever holds it can link keys back to listeners, so it lives
+    only in the environment. Unset, each process makes an ephemeral one (with a
+    warning): keys then change at every restart, fine for development only.
+    """
+
+    pseudonym_secret: SecretStr | None = Field(default=None, min_length=32)
+    # Small-cell suppression: an aggregate row over fewer listeners is not published.
+    min_group_size: int = Field(default=5, ge=2, le=1000)
+    # How long a JSON page is reused; consent withdrawal invalidates at once regardless.
+    cache_ttl_s: int = Field(default=60, ge=1, le=3600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -148,6 +183,9 @@ class Settings(BaseSettings):
     health: HealthSettings = HealthSettings()
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
+    thirdparty: ThirdPartySettings = ThirdPartySettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    partners: PartnersSettings = PartnersSettings()
 
 
 @lru_cache(maxsize=1)
