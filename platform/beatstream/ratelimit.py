@@ -40,10 +40,11 @@ from beatstream.stores.clients import RedisClient
 
 logger = logging.getLogger(__name__)
 
-# The `request.state` entries this module uses: the limiter (set by the lifespan) and
-# the headers a rate-limited route wants on its response, whatever produced it.
+# The limiter, on `request.state` (set by the lifespan), and the ASGI scope key under
+# which a request's rate-limit headers wait for its response. The scope, not the
+# state: lifespan state may be one dict shared by every request (asgi-lifespan's is).
 STATE_LIMITER = "ratelimiter"
-STATE_HEADERS = "ratelimit_headers"
+SCOPE_HEADERS = "beatstream.ratelimit_headers"
 WARN_EVERY_S = 10.0
 
 # KEYS[1]: the bucket. ARGV[1]: limit; ARGV[2]: window in microseconds.
@@ -145,12 +146,12 @@ def rate_limited(decision: RateDecision, who: str) -> RateLimitedError:
     )
 
 
-def remember_headers(state: Any, decision: RateDecision | None) -> None:
+def remember_headers(scope: Scope, decision: RateDecision | None) -> None:
     """Stash the headers for `RateLimitMiddleware` to add to whatever response follows:
     a route returning its own `Response` (an NDJSON stream) would drop headers set on
     FastAPI's injected `Response`, and error responses are built elsewhere."""
     if decision is not None:
-        setattr(state, STATE_HEADERS, decision.headers())
+        scope[SCOPE_HEADERS] = decision.headers()
 
 
 class RateLimitMiddleware:
@@ -175,8 +176,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state: dict[str, Any] = scope.setdefault("state", {})
-        limiter: RateLimiter | None = state.get(STATE_LIMITER)
+        limiter: RateLimiter | None = scope.get("state", {}).get(STATE_LIMITER)
         if limiter is not None and self._anonymous(scope):
             client = scope.get("client")
             address = client[0] if client else "unknown"
@@ -184,12 +184,11 @@ class RateLimitMiddleware:
             if decision is not None and not decision.allowed:
                 await self._refuse(scope, receive, send, decision, address)
                 return
-            if decision is not None:
-                state[STATE_HEADERS] = decision.headers()
+            remember_headers(scope, decision)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra: dict[str, str] | None = state.get(STATE_HEADERS)
+                extra: dict[str, str] | None = scope.get(SCOPE_HEADERS)
                 if extra:
                     present = {name.lower() for name, _ in message.get("headers", [])}
                     message["headers"] = [

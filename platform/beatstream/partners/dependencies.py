@@ -19,7 +19,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader
 
 from beatstream.deps import SettingsDep
-from beatstream.errors import NotFoundError
+from beatstream.errors import NotFoundError, UnauthorizedError
 from beatstream.partners import service
 from beatstream.partners.schemas import VIEW_NAMES, PartnerKey
 from beatstream.ratelimit import STATE_LIMITER, RateLimiter, rate_limited, remember_headers
@@ -45,15 +45,28 @@ async def authenticated_partner(
     settings: SettingsDep,
     presented: Annotated[str | None, Depends(api_key_header)],
 ) -> PartnerKey:
-    """The key's partner, counted against its rate limit (cached per request by FastAPI)."""
-    partner, own_limit = await service.authenticate(presented)
+    """The key's partner, counted against its rate limit (cached per request by FastAPI).
+
+    A request whose key fails counts against its client IP's anonymous limit instead:
+    invalid keys cannot be sprayed at MongoDB faster than anonymous requests can.
+    """
     limiter: RateLimiter | None = getattr(request.state, STATE_LIMITER, None)
+    try:
+        partner, own_limit = await service.authenticate(presented)
+    except UnauthorizedError:
+        if limiter is not None:
+            address = request.client.host if request.client else "unknown"
+            decision = await limiter.hit(f"ip:{address}", settings.ratelimit.anonymous_limit)
+            if decision is not None and not decision.allowed:
+                raise rate_limited(decision, f"client {address}") from None
+            remember_headers(request.scope, decision)
+        raise
     if limiter is not None:
         limit = own_limit or settings.ratelimit.key_limit
         decision = await limiter.hit(f"key:{partner.key_id}", limit)
         if decision is not None and not decision.allowed:
             raise rate_limited(decision, f"API key {partner.key_id}")
-        remember_headers(request.state, decision)
+        remember_headers(request.scope, decision)
     return partner
 
 
