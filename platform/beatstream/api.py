@@ -13,6 +13,7 @@ from beatstream.listeners.router import router as listeners_router
 from beatstream.partners.router import audit_router
 from beatstream.playlists.router import router as playlists_router
 from beatstream.search.router import router as search_router
+from beatstream.thirdparty.router import router as thirdparty_router
 
 v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_operator_query_keys)])
 v1.include_router(catalog_router)
@@ -23,3 +24,4 @@ v1.include_router(admin_sync_router)
 v1.include_router(audit_router)
 v1.include_router(search_router)
 v1.include_router(analytics_router)
+v1.include_router(thirdparty_router)

@@ -24,6 +24,8 @@ from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
+from beatstream.thirdparty.pseudonyms import Pseudonyms
+from beatstream.thirdparty.views import ActiveViews, start_views
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ class AppState(TypedDict):
     readiness: ReadinessProbe
     cache: ResponseCache
     ratelimiter: RateLimiter
+    views: ActiveViews
+    pseudonyms: Pseudonyms
 
 
 def build_lifespan(
@@ -64,6 +68,9 @@ def build_lifespan(
             )
         await init_beanie(database=stores.mongo_db, document_models=DOCUMENT_MODELS)
         await ensure_audit_retention(settings.partners.audit_retention_days)
+        views = await start_views(
+            stores.mongo, stores.mongo_db, settings.mongodb.url, settings.thirdparty.min_group_size
+        )
         if settings.elasticsearch.manage_indices:
             await ensure_search_indices(stores.es, settings.elasticsearch)
         try:
@@ -77,6 +84,8 @@ def build_lifespan(
                 ratelimiter=RateLimiter(
                     stores.redis, settings.redis.key_prefix, settings.ratelimit
                 ),
+                views=views,
+                pseudonyms=Pseudonyms.from_settings(settings.thirdparty),
             )
         finally:
             await close_stores(stores)

@@ -23,6 +23,8 @@ from beatstream.listeners.schemas import (
     PlayCreate,
     PlayOut,
 )
+from beatstream.search.dependencies import CacheDep
+from beatstream.thirdparty.dependencies import PseudonymsDep
 
 router = APIRouter()
 
@@ -57,8 +59,10 @@ def _play_page(plays: list[PlayEvent], next_cursor: str | None) -> Page[PlayOut]
     tags=["listeners"],
     responses=EMAIL_CONFLICT_DOC,
 )
-async def register_listener(data: ListenerCreate, response: Response) -> ListenerOut:
-    listener = await service.register_listener(data)
+async def register_listener(
+    data: ListenerCreate, response: Response, pseudonyms: PseudonymsDep
+) -> ListenerOut:
+    listener = await service.register_listener(data, pseudonyms)
     response.headers["Location"] = f"/v1/listeners/{listener.id}"
     return _listener_out(listener, response)
 
@@ -87,17 +91,26 @@ async def get_listener(
     responses={**IF_MATCH_DOC, **EMAIL_CONFLICT_DOC},
 )
 async def update_listener(
-    listener: ValidListener, data: ListenerUpdate, expected: ExpectedVersion, response: Response
+    listener: ValidListener,
+    data: ListenerUpdate,
+    expected: ExpectedVersion,
+    response: Response,
+    cache: CacheDep,
 ) -> ListenerOut:
-    return _listener_out(await service.update_listener(listener, data, expected), response)
+    """Setting `consent_to_share_data` to false removes the listener from every
+    third-party view at once, cached answers included."""
+    updated = await service.update_listener(listener, data, expected, cache)
+    return _listener_out(updated, response)
 
 
 @router.delete(
     "/listeners/{listener_id}", status_code=204, tags=["listeners"], responses=IF_MATCH_DOC
 )
-async def delete_listener(listener: ValidListener, expected: ExpectedVersion) -> None:
-    """Erases the listener and all of their plays."""
-    await service.delete_listener(listener, expected)
+async def delete_listener(
+    listener: ValidListener, expected: ExpectedVersion, cache: CacheDep
+) -> None:
+    """Erases the listener and all of their plays (and removes them from partner views)."""
+    await service.delete_listener(listener, expected, cache)
 
 
 @router.post("/listeners/{listener_id}/actions", tags=["listeners"], responses=IF_MATCH_DOC)

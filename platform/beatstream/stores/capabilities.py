@@ -107,16 +107,18 @@ CHECKS: dict[str, CapabilityCheck] = {
 }
 
 
+async def detect_capability(client: AsyncMongoClient[MongoDocument], name: str) -> Capability:
+    """Try one feature in its own scratch database (dropped afterwards)."""
+    db = client[f"capcheck_{name}_{uuid.uuid4().hex[:8]}"]
+    try:
+        ok = await asyncio.wait_for(CHECKS[name](client, db), timeout=15)
+        return Capability(name, ok, "" if ok else "answered, but with a wrong result")
+    except Exception as exc:  # noqa: BLE001 - any failure means the feature is missing
+        return Capability(name, False, f"{type(exc).__name__}: {str(exc)[:200]}")
+    finally:
+        await client.drop_database(db.name)
+
+
 async def detect_capabilities(client: AsyncMongoClient[MongoDocument]) -> dict[str, Capability]:
-    """Try every feature in its own scratch database (dropped afterwards)."""
-    found: dict[str, Capability] = {}
-    for name, check in CHECKS.items():
-        db = client[f"capcheck_{name}_{uuid.uuid4().hex[:8]}"]
-        try:
-            ok = await asyncio.wait_for(check(client, db), timeout=15)
-            found[name] = Capability(name, ok, "" if ok else "answered, but with a wrong result")
-        except Exception as exc:  # noqa: BLE001 - any failure means the feature is missing
-            found[name] = Capability(name, False, f"{type(exc).__name__}: {str(exc)[:200]}")
-        finally:
-            await client.drop_database(db.name)
-    return found
+    """Try every feature, each in its own scratch database."""
+    return {name: await detect_capability(client, name) for name in CHECKS}
