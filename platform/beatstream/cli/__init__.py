@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from beatstream.cli import reindex, serve, stack, sync
+from beatstream.cli import keys, reindex, serve, stack, sync
 from beatstream.cli import seed as seed_command
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(stack.app, name="stack")
+app.add_typer(keys.app, name="keys")
 app.command("serve")(serve.serve)
 app.command("seed")(seed_command.seed)
 app.command("reindex")(reindex.reindex)
