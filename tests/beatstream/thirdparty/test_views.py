@@ -43,10 +43,12 @@ async def test_listener_actions_publishes_only_consenting_listeners_masked(
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["view"] == "listener_actions" and body["next_cursor"] is None
+    assert body["view"] == "listener_actions"
+    assert body["next_cursor"] is None
     [row] = body["items"]
     assert set(row) == ROW_FIELDS
-    assert row["country"] == "IT" and row["age_band"] == "1985-1989"
+    assert row["country"] == "IT"
+    assert row["age_band"] == "1985-1989"
     assert row["actions"] == [
         {"action": "premium subscription", "month": "2024-03", "amount": "9.99"},
         {"action": "unsubscription", "month": "2024-05", "amount": None},
@@ -61,7 +63,8 @@ async def test_registration_stores_a_key_the_listener_api_never_shows(
 ) -> None:
     listener = await make_listener()
     stored = await mongo_db.listeners.find_one({"_id": ObjectId(listener["id"])})
-    assert stored is not None and isinstance(stored["listener_key"], str)
+    assert stored is not None
+    assert isinstance(stored["listener_key"], str)
     assert len(stored["listener_key"]) == 24
     assert "listener_key" not in listener
     fetched = await client.get(f"/v1/listeners/{listener['id']}")
@@ -69,7 +72,9 @@ async def test_registration_stores_a_key_the_listener_api_never_shows(
 
 
 async def test_pages_walk_the_whole_view_once(
-    client: httpx.AsyncClient, partner_headers: dict[str, str], mongo_db: AsyncDatabase[MongoDocument]
+    client: httpx.AsyncClient,
+    partner_headers: dict[str, str],
+    mongo_db: AsyncDatabase[MongoDocument],
 ) -> None:
     await insert_in_batches(mongo_db, many_listeners(25))
     await insert_in_batches(mongo_db, [listener_document(keyed=False)])  # never shown
@@ -85,15 +90,17 @@ async def test_pages_walk_the_whole_view_once(
         if cursor is None:
             break
     assert pages == 3
-    assert len(keys) == 25 and keys == sorted(set(keys))
+    assert len(keys) == 25
+    assert keys == sorted(set(keys))
 
 
 async def test_subscriptions_by_month_drops_groups_under_k(
-    client: httpx.AsyncClient, partner_headers: dict[str, str], mongo_db: AsyncDatabase[MongoDocument]
+    client: httpx.AsyncClient,
+    partner_headers: dict[str, str],
+    mongo_db: AsyncDatabase[MongoDocument],
 ) -> None:
     italians = [
-        listener_document(country="IT", actions=[("premium subscription", MARCH)])
-        for _ in range(5)
+        listener_document(country="IT", actions=[("premium subscription", MARCH)]) for _ in range(5)
     ]
     britons = [
         listener_document(country="GB", actions=[("basic subscription", MARCH)]) for _ in range(4)
@@ -119,21 +126,33 @@ async def test_subscriptions_by_month_drops_groups_under_k(
 
 
 async def test_play_stats_counts_consenting_plays_per_week_above_k(
-    client: httpx.AsyncClient, partner_headers: dict[str, str], mongo_db: AsyncDatabase[MongoDocument]
+    client: httpx.AsyncClient,
+    partner_headers: dict[str, str],
+    mongo_db: AsyncDatabase[MongoDocument],
 ) -> None:
     consenting = [listener_document() for _ in range(5)]
     refusing = listener_document(consent=False)
     await insert_in_batches(mongo_db, [*consenting, refusing])
     song, rare_song = ObjectId(), ObjectId()
     plays = [
-        {"listener_id": who["_id"], "song_id": song, "played_at": MARCH + timedelta(days=day),
-         "country": "IT", "ms_played": 180_000}
+        {
+            "listener_id": who["_id"],
+            "song_id": song,
+            "played_at": MARCH + timedelta(days=day),
+            "country": "IT",
+            "ms_played": 180_000,
+        }
         for who in [*consenting, refusing]
         for day in (0, 3)  # Thursday and Sunday: the same ISO week
     ]
     plays += [
-        {"listener_id": who["_id"], "song_id": rare_song, "played_at": MARCH,
-         "country": "IT", "ms_played": 180_000}
+        {
+            "listener_id": who["_id"],
+            "song_id": rare_song,
+            "played_at": MARCH,
+            "country": "IT",
+            "ms_played": 180_000,
+        }
         for who in consenting[:4]
     ]
     await mongo_db.play_events.insert_many(plays)
@@ -146,7 +165,9 @@ async def test_play_stats_counts_consenting_plays_per_week_above_k(
 
 
 async def test_ndjson_exports_every_row_as_one_line(
-    client: httpx.AsyncClient, partner_headers: dict[str, str], mongo_db: AsyncDatabase[MongoDocument]
+    client: httpx.AsyncClient,
+    partner_headers: dict[str, str],
+    mongo_db: AsyncDatabase[MongoDocument],
 ) -> None:
     await insert_in_batches(mongo_db, many_listeners(1234))
     await insert_in_batches(mongo_db, [listener_document(consent=False)])
@@ -164,7 +185,9 @@ async def test_ndjson_exports_every_row_as_one_line(
 
 
 async def test_every_pull_is_audited_with_its_row_count(
-    client: httpx.AsyncClient, partner_headers: dict[str, str], mongo_db: AsyncDatabase[MongoDocument]
+    client: httpx.AsyncClient,
+    partner_headers: dict[str, str],
+    mongo_db: AsyncDatabase[MongoDocument],
 ) -> None:
     await insert_in_batches(mongo_db, many_listeners(30))
     await _get(client, partner_headers, "listener_actions", limit=7)
