@@ -19,6 +19,7 @@ from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.health.service import ReadinessProbe
 from beatstream.partners.repository import ensure_audit_retention
+from beatstream.partners.service import KeyCache
 from beatstream.ratelimit import RateLimiter
 from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
@@ -38,6 +39,7 @@ class AppState(TypedDict):
     readiness: ReadinessProbe
     cache: ResponseCache
     ratelimiter: RateLimiter
+    key_cache: KeyCache
     views: ActiveViews
     pseudonyms: Pseudonyms
 
@@ -84,6 +86,7 @@ def build_lifespan(
                 ratelimiter=RateLimiter(
                     stores.redis, settings.redis.key_prefix, settings.ratelimit
                 ),
+                key_cache=KeyCache(settings.partners.key_cache_ttl_s),
                 views=views,
                 pseudonyms=Pseudonyms.from_settings(settings.thirdparty),
             )

@@ -148,6 +148,9 @@ class RateLimitSettings(BaseModel):
 class PartnersSettings(BaseModel):
     # Audit rows older than this are removed by a MongoDB TTL index; 0 keeps them forever.
     audit_retention_days: int = Field(default=400, ge=0, le=3650)
+    # Each process reuses a key's record this long, sparing MongoDB a lookup per request;
+    # also the longest a revoked key keeps working there. 0 looks up every request.
+    key_cache_ttl_s: float = Field(default=5.0, ge=0, le=60)
 
 
 class ThirdPartySettings(BaseModel):

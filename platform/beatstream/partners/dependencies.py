@@ -33,6 +33,9 @@ __all__ = [
 ]
 
 # `auto_error=False`: a missing header gets the same 401 body as a wrong key, from us.
+# Where the lifespan puts this process's `service.KeyCache`.
+STATE_KEY_CACHE = "key_cache"
+
 api_key_header = APIKeyHeader(
     name="X-API-Key",
     auto_error=False,
@@ -52,7 +55,9 @@ async def authenticated_partner(
     """
     limiter: RateLimiter | None = getattr(request.state, STATE_LIMITER, None)
     try:
-        partner, own_limit = await service.authenticate(presented)
+        partner, own_limit = await service.authenticate(
+            presented, getattr(request.state, STATE_KEY_CACHE, None)
+        )
     except UnauthorizedError:
         if limiter is not None:
             address = request.client.host if request.client else "unknown"

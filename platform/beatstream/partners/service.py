@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from hmac import compare_digest
 
@@ -100,7 +101,41 @@ async def list_keys() -> list[ApiKey]:
     return await repository.list_keys()
 
 
-async def authenticate(presented: str | None) -> tuple[PartnerKey, int | None]:
+class KeyCache:
+    """Key records reused for `ttl_s` per process: the MongoDB lookup was most of what
+    the key check cost (bench/apikey_overhead.py). Bounded both ways: a revoked key
+    keeps working at most `ttl_s` on a process that had it cached, and at most
+    `max_entries` records are kept (oldest dropped first).
+
+    Only found records are kept, so a known key id answers faster than an unknown one.
+    That reveals whether a 64-bit random id exists, never anything about a secret: the
+    hash and compare run the same either way.
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, ApiKey]] = {}
+
+    async def find(self, key_id: str) -> ApiKey | None:
+        if self.ttl_s <= 0:
+            return await repository.find_key(key_id)
+        now = time.monotonic()
+        cached = self._entries.get(key_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        record = await repository.find_key(key_id)
+        self._entries.pop(key_id, None)
+        if record is not None:
+            if len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key_id] = (now + self.ttl_s, record)
+        return record
+
+
+async def authenticate(
+    presented: str | None, cache: KeyCache | None = None
+) -> tuple[PartnerKey, int | None]:
     """The key behind an `X-API-Key` value and its own rate limit, or the one 401.
 
     Every failure costs the same: a malformed key is hashed and compared against a
@@ -113,7 +148,8 @@ async def authenticate(presented: str | None) -> tuple[PartnerKey, int | None]:
         if presented and len(presented) <= MAX_PRESENTED_LENGTH
         else None
     )
-    record = await repository.find_key(match[1]) if match else None
+    find = cache.find if cache is not None else repository.find_key
+    record = await find(match[1]) if match else None
     stored = record.secret_sha256 if record is not None else _DUMMY_DIGEST
     matches = compare_digest(secret_digest(match[2] if match else ""), stored)
     if not matches or record is None or record.revoked_at is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 from typing import Any
@@ -10,11 +11,13 @@ import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.partners import service
+from beatstream.partners import repository, service
+from beatstream.partners.documents import ApiKey
 from beatstream.partners.schemas import KNOWN_SCOPES, VIEW_NAMES, normalize_scopes
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
-from tests.beatstream.partners.conftest import MakeKey
+from tests.beatstream.partners.conftest import MakeKey, app_with_probes
+from tests.fixtures.app import running
 
 pytestmark = pytest.mark.usefixtures("client")
 
@@ -243,3 +246,50 @@ def test_the_scoped_view_names_are_the_third_party_views() -> None:
     from beatstream.thirdparty.views import ViewName
 
     assert set(VIEW_NAMES) == {view.value for view in ViewName}
+
+
+# The per-process key cache
+
+
+async def test_a_cached_key_is_revoked_within_the_cache_ttl(
+    settings: Settings, mongo_db: object, redis_prefix: str
+) -> None:
+    cached = settings.model_copy(
+        update={"partners": settings.partners.model_copy(update={"key_cache_ttl_s": 0.5})}
+    )
+    async with running(app_with_probes(cached)) as http:
+        key, _ = await service.create_key("acme", ["views:read"])
+        headers = {"X-API-Key": key}
+        assert (await http.get("/v1/probe/play_stats", headers=headers)).status_code == 200
+        await service.revoke_key(key[4:20])
+        statuses = [(await http.get("/v1/probe/play_stats", headers=headers)).status_code]
+        await asyncio.sleep(0.6)
+        statuses.append((await http.get("/v1/probe/play_stats", headers=headers)).status_code)
+
+    assert statuses == [200, 401]  # still served from the cache, then refused
+
+
+async def test_the_key_cache_spares_the_lookup_but_still_compares(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key, record = await service.create_key("acme", ["views:read"])
+    lookups: list[str] = []
+    real_find = repository.find_key
+
+    async def counting_find(key_id: str) -> ApiKey | None:
+        lookups.append(key_id)
+        return await real_find(key_id)
+
+    monkeypatch.setattr(repository, "find_key", counting_find)
+    cache = service.KeyCache(ttl_s=60, max_entries=2)
+
+    for _ in range(3):
+        partner, _ = await service.authenticate(key, cache)
+    with pytest.raises(service.UnauthorizedError):
+        await service.authenticate(key[:21] + "A" * 43, cache)  # cached id, wrong secret
+    for unknown in ("0" * 16, "1" * 16):
+        with pytest.raises(service.UnauthorizedError):
+            await service.authenticate(f"bsk_{unknown}_{'A' * 43}", cache)
+
+    assert partner.key_id == record.key_id
+    assert lookups == [record.key_id, "0" * 16, "1" * 16]  # unknown ids are never cached
