@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 # state: lifespan state may be one dict shared by every request (asgi-lifespan's is).
 STATE_LIMITER = "ratelimiter"
 SCOPE_HEADERS = "beatstream.ratelimit_headers"
+# Set when the middleware already counted the request against its client IP.
+SCOPE_IP_COUNTED = "beatstream.ratelimit_ip_counted"
 WARN_EVERY_S = 10.0
 
 # KEYS[1]: the bucket. ARGV[1]: limit; ARGV[2]: window in microseconds.
@@ -181,6 +183,7 @@ class RateLimitMiddleware:
             client = scope.get("client")
             address = client[0] if client else "unknown"
             decision = await limiter.hit(f"ip:{address}", limiter.settings.anonymous_limit)
+            scope[SCOPE_IP_COUNTED] = True
             if decision is not None and not decision.allowed:
                 await self._refuse(scope, receive, send, decision, address)
                 return

@@ -22,7 +22,13 @@ from beatstream.deps import SettingsDep
 from beatstream.errors import NotFoundError, UnauthorizedError
 from beatstream.partners import service
 from beatstream.partners.schemas import VIEW_NAMES, PartnerKey
-from beatstream.ratelimit import STATE_LIMITER, RateLimiter, rate_limited, remember_headers
+from beatstream.ratelimit import (
+    SCOPE_IP_COUNTED,
+    STATE_LIMITER,
+    RateLimiter,
+    rate_limited,
+    remember_headers,
+)
 
 __all__ = [
     "PartnerDep",
@@ -59,7 +65,7 @@ async def authenticated_partner(
             presented, getattr(request.state, STATE_KEY_CACHE, None)
         )
     except UnauthorizedError:
-        if limiter is not None:
+        if limiter is not None and not request.scope.get(SCOPE_IP_COUNTED):
             address = request.client.host if request.client else "unknown"
             decision = await limiter.hit(f"ip:{address}", settings.ratelimit.anonymous_limit)
             if decision is not None and not decision.allowed:

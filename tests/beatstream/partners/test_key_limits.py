@@ -108,6 +108,16 @@ async def test_invalid_keys_count_against_the_client_ip(limited_app: LimitedApp)
     assert statuses == [401, 401, 429]
 
 
+async def test_a_request_without_a_key_counts_once_against_the_client_ip(
+    limited_app: LimitedApp,
+) -> None:
+    """The middleware counts it as anonymous; the failed key check must not count it again."""
+    async with limited_app(anonymous_limit=2) as http:
+        statuses = [(await http.get(PROBE)).status_code for _ in "abc"]
+
+    assert statuses == [401, 401, 429]
+
+
 async def test_redis_down_fails_open_without_rate_limit_headers(
     settings: Settings, mongo_db: object, disposable_redis: DisposableRedis
 ) -> None:
