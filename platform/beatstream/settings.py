@@ -168,6 +168,12 @@ class ThirdPartySettings(BaseModel):
     # How long a JSON page is reused; consent withdrawal invalidates at once regardless.
     cache_ttl_s: int = Field(default=60, ge=1, le=3600)
 
+    @field_validator("pseudonym_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`THIRDPARTY_PSEUDONYM_SECRET=` (as in .env.example) means "not set"."""
+        return None if value == "" else value
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
