@@ -157,3 +157,22 @@ async def test_requests_with_credentials_are_not_limited_per_ip(
     assert anonymous.status_code == 429
     assert bearer.status_code == 200
     assert "RateLimit-Limit" not in bearer.headers
+
+
+def test_limits_and_partner_settings_come_from_flat_env_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RATELIMIT_KEY_LIMIT", "7")
+    monkeypatch.setenv("RATELIMIT_ANONYMOUS_LIMIT", "9")
+    monkeypatch.setenv("RATELIMIT_WINDOW_S", "30")
+    monkeypatch.setenv("RATELIMIT_ENABLED", "false")
+    monkeypatch.setenv("PARTNERS_KEY_CACHE_TTL_S", "0")
+    monkeypatch.setenv("PARTNERS_AUDIT_RETENTION_DAYS", "30")
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.ratelimit == RateLimitSettings(
+        enabled=False, window_s=30, key_limit=7, anonymous_limit=9
+    )
+    assert settings.partners.key_cache_ttl_s == 0
+    assert settings.partners.audit_retention_days == 30
