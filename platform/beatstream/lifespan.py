@@ -26,7 +26,8 @@ from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 from beatstream.thirdparty.pseudonyms import Pseudonyms
-from beatstream.thirdparty.views import ActiveViews, start_views
+from beatstream.thirdparty.service import start_views
+from beatstream.thirdparty.views import ActiveViews
 
 logger = logging.getLogger(__name__)
 

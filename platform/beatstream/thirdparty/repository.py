@@ -6,10 +6,13 @@ against the real view, or as its pipeline over the base collection (see views.py
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -25,6 +28,8 @@ Row = dict[str, Any]
 # A feed position: (time in ms, listener key, 0 for a row or 1 for a tombstone).
 FeedPosition = tuple[int, str, int]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Scratch collections of pipeline-mode exports: `<prefix><unix seconds>_<random>`.
+EXPORT_PREFIX = "thirdparty_export_"
 
 
 def _collection(name: str) -> AsyncCollection[MongoDocument]:
@@ -59,12 +64,43 @@ async def view_page(
 
 
 async def view_rows(active: ActiveViews, name: ViewName, batch_size: int) -> AsyncIterator[Row]:
-    """Every row of the view, `batch_size` per round trip, in no particular order: an
-    export needs no sort, and without one the server streams instead of sorting."""
-    cursor = await _aggregate(active, active[name], [], batch_size=batch_size)
-    async with cursor:
-        async for row in cursor:
+    """Every row of the view, `batch_size` per round trip, unsorted (an export needs no
+    order, and without a sort the server streams instead of sorting).
+
+    A real view is read with `find` in batches. In pipeline mode the pipeline's result
+    is first written server-side to a scratch collection (`$out`) and that is streamed:
+    the stand-in answers an aggregation in one reply whatever `batchSize` says
+    (measured: 5,000 rows in the first batch of `batchSize: 10`), which would put the
+    whole view in this process's memory; it honours `batchSize` for `find`.
+    """
+    view = active[name]
+    if active.mode is ViewMode.VIEW:
+        async for row in _collection(view.name).find({}, {"_id": 0}).batch_size(batch_size):
             yield row
+        return
+    scratch = _collection(f"{EXPORT_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:12]}")
+    try:
+        pipeline = [*view.pipeline, {"$out": scratch.name}]
+        await (await _collection(view.base).aggregate(pipeline)).to_list(None)
+        async for row in scratch.find({}, {"_id": 0}).batch_size(batch_size):
+            yield row
+    finally:
+        # Also when the client went away mid-stream: the copy must not outlive the export.
+        with anyio.CancelScope(shield=True):
+            await scratch.drop()
+
+
+async def drop_stale_exports(max_age_s: int) -> int:
+    """Scratch copies left by a process that died mid-export (older than `max_age_s`)."""
+    db = Listener.get_pymongo_collection().database
+    dropped = 0
+    for collection in await db.list_collection_names():
+        stamp = collection.removeprefix(EXPORT_PREFIX).split("_", 1)[0]
+        old = stamp.isdigit() and time.time() - int(stamp) > max_age_s
+        if collection.startswith(EXPORT_PREFIX) and old:
+            await db.drop_collection(collection)
+            dropped += 1
+    return dropped
 
 
 def _after(time_field: str, position: FeedPosition | None, kind: int) -> list[Stage]:

@@ -18,6 +18,8 @@ from typing import Any
 import anyio
 import orjson
 from beanie import PydanticObjectId
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.common.inputs import OutputModel
 from beatstream.errors import InvalidInputError
@@ -25,6 +27,8 @@ from beatstream.listeners.documents import Listener
 from beatstream.partners.dependencies import PartnerKey
 from beatstream.partners.service import record_pull
 from beatstream.search.cache import ResponseCache
+from beatstream.stores.capabilities import detect_capability
+from beatstream.stores.clients import MongoDocument
 from beatstream.thirdparty import repository
 from beatstream.thirdparty.pseudonyms import InvalidTokenError, Pseudonyms
 from beatstream.thirdparty.repository import EPOCH, FeedPosition
@@ -39,7 +43,7 @@ from beatstream.thirdparty.schemas import (
     ViewFormat,
     ViewQuery,
 )
-from beatstream.thirdparty.views import ActiveViews, ViewName
+from beatstream.thirdparty.views import ActiveViews, ViewMode, ViewName, build_views, ensure_views
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,8 @@ CACHE_NAMESPACE = "thirdparty"
 # Rows per MongoDB round trip of an export, and lines per chunk written to the socket.
 EXPORT_BATCH = 1000
 EXPORT_CHUNK = 500
+# An export copy older than this at start-up belongs to a process that died mid-export.
+STALE_EXPORT_S = 3600
 
 ROW_MODELS: dict[ViewName, type[OutputModel]] = {
     ViewName.LISTENER_ACTIONS: ListenerActionsRow,
@@ -71,6 +77,32 @@ def check_query(view: ViewName, query: ViewQuery) -> None:
         raise query_error("cursor", "an NDJSON export is always the whole view")
     if query.format is ViewFormat.NDJSON and query.changes_since is not None:
         raise query_error("changes_since", "the change feed is JSON only")
+
+
+# Start-up
+
+# Per process, by server URL: a server does not gain or lose views while we run, and
+# the probe (a scratch database created and dropped) costs about 30 ms on the stand-in,
+# which every app start (each test builds one) would otherwise pay again.
+_SERVER_HAS_VIEWS: dict[str, bool] = {}
+
+
+async def start_views(
+    client: AsyncMongoClient[MongoDocument],
+    db: AsyncDatabase[MongoDocument],
+    url: str,
+    min_group_size: int,
+) -> ActiveViews:
+    """At start: find out whether the server really has views, then `ensure_views`;
+    in pipeline mode also drop export copies a dead process left behind."""
+    if url not in _SERVER_HAS_VIEWS:
+        _SERVER_HAS_VIEWS[url] = (await detect_capability(client, "views")).available
+    active = await ensure_views(
+        db, build_views(min_group_size), server_has_views=_SERVER_HAS_VIEWS[url]
+    )
+    if active.mode is ViewMode.PIPELINE:
+        await repository.drop_stale_exports(STALE_EXPORT_S)
+    return active
 
 
 # Sealed cursors: opaque, bound to their view, unforgeable (see pseudonyms.py)

@@ -27,10 +27,8 @@ from typing import Any
 
 import bson
 import orjson
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.stores.capabilities import detect_capability
 from beatstream.stores.clients import MongoDocument
 
 logger = logging.getLogger(__name__)
@@ -270,23 +268,3 @@ async def ensure_views(
             await db.command({"collMod": view.name, "viewOn": view.base, "pipeline": view.pipeline})
             logger.info("view redefined", extra={"view": view.name, "digest": view.digest})
     return ActiveViews(ViewMode.VIEW, views)
-
-
-# Per process, by server URL: a server does not gain or lose views while we run, and
-# the probe (a scratch database created and dropped) costs about 30 ms on the stand-in,
-# which every app start (each test builds one) would otherwise pay again.
-_SERVER_HAS_VIEWS: dict[str, bool] = {}
-
-
-async def start_views(
-    client: AsyncMongoClient[MongoDocument],
-    db: AsyncDatabase[MongoDocument],
-    url: str,
-    min_group_size: int,
-) -> ActiveViews:
-    """At start: find out whether the server really has views, then `ensure_views`."""
-    if url not in _SERVER_HAS_VIEWS:
-        _SERVER_HAS_VIEWS[url] = (await detect_capability(client, "views")).available
-    return await ensure_views(
-        db, build_views(min_group_size), server_has_views=_SERVER_HAS_VIEWS[url]
-    )
