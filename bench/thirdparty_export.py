@@ -127,8 +127,15 @@ async def _cleanup(settings: Settings) -> None:
 def run() -> Path:
     base = stack_settings()
     scratch = uuid.uuid4().hex[:8]
+    # BENCH_MONGODB_URL: another MongoDB-wire server than the stack's (same scratch db).
+    mongodb = base.mongodb.model_copy(
+        update={"url": os.environ.get("BENCH_MONGODB_URL", base.mongodb.url)}
+    )
     settings = base.model_copy(
-        update={"redis": base.redis.model_copy(update={"key_prefix": f"bench:tp:{scratch}:"})}
+        update={
+            "mongodb": mongodb,
+            "redis": base.redis.model_copy(update={"key_prefix": f"bench:tp:{scratch}:"}),
+        }
     )
     env = {
         **os.environ,
@@ -176,7 +183,7 @@ def run() -> Path:
                 )
     finally:
         asyncio.run(_cleanup(settings))
-    result.update(rows=table, repeat=REPEAT)
+    result.update(rows=table, repeat=REPEAT, mongodb=settings.mongodb.safe_url)
     return report.write("thirdparty_export", result, table)
 
 
