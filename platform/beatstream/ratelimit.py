@@ -160,9 +160,10 @@ class RateLimitMiddleware:
     """Per-IP limit on anonymous requests, and the `RateLimit-*` headers of every response.
 
     Anonymous means carrying neither `Authorization` nor `X-API-Key`: those requests
-    are limited per credential by their own dependency, which is both fairer (many
-    partners may share one NAT address) and harder to dodge. Health probes and the
-    API docs are never limited: an orchestrator must always reach `/health`.
+    are limited per credential by their own dependency, which is fairer (many partners
+    may share one NAT address). Judged by headers alone, so a made-up credential skips
+    the IP limit on routes that never check it (docs/partners.md, "Known gap"). Health
+    probes and the API docs are never limited: an orchestrator must always reach them.
 
     The client address is the ASGI `client`: behind a proxy, run uvicorn with
     `--proxy-headers --forwarded-allow-ips=<proxy>` so it is the real client's.

@@ -38,10 +38,10 @@ __all__ = [
     "require_view_scope",
 ]
 
-# `auto_error=False`: a missing header gets the same 401 body as a wrong key, from us.
 # Where the lifespan puts this process's `service.KeyCache`.
 STATE_KEY_CACHE = "key_cache"
 
+# `auto_error=False`: a missing header gets the same 401 body as a wrong key, from us.
 api_key_header = APIKeyHeader(
     name="X-API-Key",
     auto_error=False,

@@ -93,7 +93,8 @@ async def create_key(
 
 
 async def revoke_key(key_id: str) -> bool:
-    """True if the key existed and was live; it stops working on its next request."""
+    """True if the key existed and was live. Refused from then on by every process, or
+    within `PARTNERS_KEY_CACHE_TTL_S` by one that had the key cached."""
     return await repository.revoke_key(key_id)
 
 
@@ -178,7 +179,8 @@ async def record_pull(
     """One audit row per pull, written before the call returns.
 
     Errors propagate: for a JSON page the caller has not answered yet, so a pull that
-    cannot be audited is not served (503); after an NDJSON stream the caller logs it.
+    cannot be audited is not served (an error response, not the data); after an NDJSON
+    stream the caller can only log it.
     """
     await repository.insert_audit(
         AuditEntry(
