@@ -97,6 +97,18 @@ async def _lookup_pipeline(
     return len(rows) == 1 and rows[0]["resolved"] == [{"_id": 2}]
 
 
+async def _aggregate_batches(
+    _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    """An aggregation cursor that honours `batchSize`, so a big result can stream."""
+    await db.ab.insert_many([{"n": n} for n in range(5)])
+    reply = await db.command({"aggregate": "ab", "pipeline": [], "cursor": {"batchSize": 2}})
+    cursor = reply["cursor"]
+    if cursor["id"]:
+        await db.command({"killCursors": "ab", "cursors": [cursor["id"]]})
+    return len(cursor["firstBatch"]) == 2 and cursor["id"] != 0
+
+
 CHECKS: dict[str, CapabilityCheck] = {
     "transactions": _transactions,
     "change_streams": _change_streams,
@@ -104,6 +116,7 @@ CHECKS: dict[str, CapabilityCheck] = {
     "text_search": _text_search,
     "explain_index": _explain_index,
     "lookup_pipeline": _lookup_pipeline,
+    "aggregate_batches": _aggregate_batches,
 }
 
 

@@ -6,14 +6,12 @@ against the real view, or as its pipeline over the base collection (see views.py
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import anyio
 from bson import ObjectId
+from bson.raw_bson import RawBSONDocument
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.command_cursor import AsyncCommandCursor
@@ -28,28 +26,30 @@ Row = dict[str, Any]
 # A feed position: (time in ms, listener key, 0 for a row or 1 for a tombstone).
 FeedPosition = tuple[int, str, int]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Scratch collections of pipeline-mode exports: `<prefix><unix seconds>_<random>`.
-EXPORT_PREFIX = "thirdparty_export_"
 
 
 def _collection(name: str) -> AsyncCollection[MongoDocument]:
     return Listener.get_pymongo_collection().database[name]
 
 
-async def _aggregate(
-    active: ActiveViews, view: ViewDefinition, paging: list[Stage], batch_size: int | None = None
-) -> AsyncCommandCursor[MongoDocument]:
-    """`paging` runs on the view's rows; for a per-row view run as a pipeline it goes
-    right after the consent `$match`, so a page reads only its own documents."""
-    source: str
+def _plan(
+    active: ActiveViews, view: ViewDefinition, paging: list[Stage]
+) -> tuple[AsyncCollection[MongoDocument], list[Stage]]:
+    """Where a read of the view runs, and its stages. `paging` runs on the view's rows;
+    for a per-row view run as a pipeline it goes right after the consent `$match`, so
+    a page reads only its own documents."""
     if active.mode is ViewMode.VIEW:
-        source, pipeline = view.name, paging
-    elif view.per_row:
-        source, pipeline = view.base, [view.pipeline[0], *paging, *view.pipeline[1:]]
-    else:
-        source, pipeline = view.base, [*view.pipeline, *paging]
-    options: dict[str, Any] = {} if batch_size is None else {"batchSize": batch_size}
-    return await _collection(source).aggregate(pipeline, **options)
+        return _collection(view.name), paging
+    if view.per_row:
+        return _collection(view.base), [view.pipeline[0], *paging, *view.pipeline[1:]]
+    return _collection(view.base), [*view.pipeline, *paging]
+
+
+async def _aggregate(
+    active: ActiveViews, view: ViewDefinition, paging: list[Stage]
+) -> AsyncCommandCursor[MongoDocument]:
+    source, pipeline = _plan(active, view, paging)
+    return await source.aggregate(pipeline)
 
 
 async def view_page(
@@ -67,40 +67,22 @@ async def view_rows(active: ActiveViews, name: ViewName, batch_size: int) -> Asy
     """Every row of the view, `batch_size` per round trip, unsorted (an export needs no
     order, and without a sort the server streams instead of sorting).
 
-    A real view is read with `find` in batches. In pipeline mode the pipeline's result
-    is first written server-side to a scratch collection (`$out`) and that is streamed:
-    the stand-in answers an aggregation in one reply whatever `batchSize` says
-    (measured: 5,000 rows in the first batch of `batchSize: 10`), which would put the
-    whole view in this process's memory; it honours `batchSize` for `find`.
+    Rows come as `RawBSONDocument`s, each decoded only when the caller reads it and
+    released once consumed. MongoDB honours `batchSize`, so memory holds one batch.
+    The stand-in answers an aggregation in one reply whatever `batchSize` asks
+    (measured: 5,000 rows in the first batch of `batchSize: 10`; it also breaks
+    PyMongo's raw-batch cursors, which expect an empty first batch): there the whole
+    view is in memory at once, but as raw BSON, several times smaller than decoded
+    rows. docs/thirdparty.md has the measured figures.
     """
-    view = active[name]
-    if active.mode is ViewMode.VIEW:
-        async for row in _collection(view.name).find({}, {"_id": 0}).batch_size(batch_size):
+    source, pipeline = _plan(active, active[name], [])
+    raw = source.with_options(
+        codec_options=source.codec_options.with_options(document_class=RawBSONDocument)
+    )
+    cursor = await raw.aggregate(pipeline, batchSize=batch_size)
+    async with cursor:
+        async for row in cursor:
             yield row
-        return
-    scratch = _collection(f"{EXPORT_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:12]}")
-    try:
-        pipeline = [*view.pipeline, {"$out": scratch.name}]
-        await (await _collection(view.base).aggregate(pipeline)).to_list(None)
-        async for row in scratch.find({}, {"_id": 0}).batch_size(batch_size):
-            yield row
-    finally:
-        # Also when the client went away mid-stream: the copy must not outlive the export.
-        with anyio.CancelScope(shield=True):
-            await scratch.drop()
-
-
-async def drop_stale_exports(max_age_s: int) -> int:
-    """Scratch copies left by a process that died mid-export (older than `max_age_s`)."""
-    db = Listener.get_pymongo_collection().database
-    dropped = 0
-    for collection in await db.list_collection_names():
-        stamp = collection.removeprefix(EXPORT_PREFIX).split("_", 1)[0]
-        old = stamp.isdigit() and time.time() - int(stamp) > max_age_s
-        if collection.startswith(EXPORT_PREFIX) and old:
-            await db.drop_collection(collection)
-            dropped += 1
-    return dropped
 
 
 def _after(time_field: str, position: FeedPosition | None, kind: int) -> list[Stage]:

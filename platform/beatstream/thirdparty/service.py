@@ -43,7 +43,7 @@ from beatstream.thirdparty.schemas import (
     ViewFormat,
     ViewQuery,
 )
-from beatstream.thirdparty.views import ActiveViews, ViewMode, ViewName, build_views, ensure_views
+from beatstream.thirdparty.views import ActiveViews, ViewName, build_views, ensure_views
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,6 @@ CACHE_NAMESPACE = "thirdparty"
 # Rows per MongoDB round trip of an export, and lines per chunk written to the socket.
 EXPORT_BATCH = 1000
 EXPORT_CHUNK = 500
-# An export copy older than this at start-up belongs to a process that died mid-export.
-STALE_EXPORT_S = 3600
 
 ROW_MODELS: dict[ViewName, type[OutputModel]] = {
     ViewName.LISTENER_ACTIONS: ListenerActionsRow,
@@ -93,16 +91,12 @@ async def start_views(
     url: str,
     min_group_size: int,
 ) -> ActiveViews:
-    """At start: find out whether the server really has views, then `ensure_views`;
-    in pipeline mode also drop export copies a dead process left behind."""
+    """At start: find out whether the server really has views, then `ensure_views`."""
     if url not in _SERVER_HAS_VIEWS:
         _SERVER_HAS_VIEWS[url] = (await detect_capability(client, "views")).available
-    active = await ensure_views(
+    return await ensure_views(
         db, build_views(min_group_size), server_has_views=_SERVER_HAS_VIEWS[url]
     )
-    if active.mode is ViewMode.PIPELINE:
-        await repository.drop_stale_exports(STALE_EXPORT_S)
-    return active
 
 
 # Sealed cursors: opaque, bound to their view, unforgeable (see pseudonyms.py)

@@ -162,3 +162,26 @@ async def test_re_consenting_listener_comes_back_on_the_feed(
         (key, True),
         (key, False),
     ]
+
+
+async def test_revalidation_is_304_until_a_withdrawal_changes_the_page(
+    client: httpx.AsyncClient, partner_headers: dict[str, str], make_listener: Factory
+) -> None:
+    leaving = await make_listener(consent_to_share_data=True)
+    await make_listener(consent_to_share_data=True)
+    first = await client.get("/v1/thirdparty/listener_actions", headers=partner_headers)
+    etag = first.headers["etag"]
+    again = await client.get(
+        "/v1/thirdparty/listener_actions", headers={**partner_headers, "If-None-Match": etag}
+    )
+    assert again.status_code == 304
+    assert again.content == b""
+
+    await client.patch(f"/v1/listeners/{leaving['id']}", json={"consent_to_share_data": False})
+
+    after = await client.get(
+        "/v1/thirdparty/listener_actions", headers={**partner_headers, "If-None-Match": etag}
+    )
+    assert after.status_code == 200
+    assert after.headers["etag"] != etag
+    assert len(after.json()["items"]) == 1

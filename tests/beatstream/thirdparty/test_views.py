@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
 from bson import ObjectId
-from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.stores.clients import MongoDocument
 from tests.beatstream.thirdparty.data import insert_in_batches, listener_document, many_listeners
-from tests.fixtures.app import running
 from tests.fixtures.catalog import Factory
 
 ROW_FIELDS = {"listener_key", "country", "age_band", "actions"}
@@ -185,8 +182,6 @@ async def test_ndjson_exports_every_row_as_one_line(
     assert len(rows) == 1234
     assert all(set(row) == ROW_FIELDS for row in rows)
     assert len({row["listener_key"] for row in rows}) == 1234
-    names = await mongo_db.list_collection_names()
-    assert not [name for name in names if name.startswith("thirdparty_export_")]
 
 
 async def test_every_pull_is_audited_with_its_row_count(
@@ -207,18 +202,3 @@ async def test_every_pull_is_audited_with_its_row_count(
         ("listener_actions", "ndjson", 30),
     ]
     assert rows[0]["filters"] == {"limit": "7"}
-
-
-async def test_start_up_drops_export_copies_a_dead_process_left(
-    app: FastAPI, mongo_db: AsyncDatabase[MongoDocument], redis_prefix: str, es_prefix: str
-) -> None:
-    fresh = f"thirdparty_export_{int(time.time())}_live"
-    for name in ("thirdparty_export_1000_dead", fresh, "thirdparty_exports_unrelated"):
-        await mongo_db[name].insert_one({"listener_key": "x"})
-
-    async with running(app) as http:
-        assert (await http.get("/health/live")).status_code == 200
-
-    names = set(await mongo_db.list_collection_names())
-    assert "thirdparty_export_1000_dead" not in names
-    assert {fresh, "thirdparty_exports_unrelated"} <= names
