@@ -14,7 +14,7 @@ reports `nUpserted`/`nMatched` like MongoDB, so there is no fallback path.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,6 +28,7 @@ from pymongo.errors import BulkWriteError
 from beatstream.catalog.documents import Artist, Song
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.listeners.documents import Listener, PlayEvent
+from beatstream.thirdparty.pseudonyms import Pseudonyms
 from seed import generate
 from seed.generate import KINDS, PLAYS_SINCE, PLAYS_UNTIL, Counts
 
@@ -172,6 +173,13 @@ async def write(
         progress(name, line if total is None else total, total)
 
 
+def with_listener_keys(docs: Iterable[Row], pseudonyms: Pseudonyms) -> Iterator[Row]:
+    """Each listener with its pseudonymous key, computed as it is written (as the API
+    does), so a re-seeded listener never drops out of the partner views in between."""
+    for doc in docs:
+        yield {**doc, "listener_key": pseudonyms.listener_key(doc["_id"])}
+
+
 async def load(
     db: Database,
     counts: Counts,
@@ -182,12 +190,15 @@ async def load(
     progress: Progress | None = None,
     plays_since: datetime = PLAYS_SINCE,
     plays_until: datetime = PLAYS_UNTIL,
+    pseudonyms: Pseudonyms | None = None,
 ) -> LoadReport:
     """Generate and upsert the catalogue for `seed`: artists, songs, listeners, plays.
 
     Loading the same `counts` and `seed` again writes the same documents over
     themselves (the report then shows `inserted` 0); `reset` drops the four
-    collections first, for a database that should hold exactly this seed.
+    collections first, for a database that should hold exactly this seed. Without
+    `pseudonyms` listeners get no third-party key (they stay out of the partner views
+    until `beatstream thirdparty backfill-keys`).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -197,6 +208,8 @@ async def load(
     for kind in KINDS:
         name = collection_of(kind)
         docs = generate.stream(kind, seed, counts, plays_since, plays_until)
+        if kind == "listeners" and pseudonyms is not None:
+            docs = with_listener_keys(docs, pseudonyms)
         await write(
             db[name],
             numbered(docs),

@@ -14,6 +14,7 @@ from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.middleware import RequestIdMiddleware
 from beatstream.problems import install_problem_handlers
+from beatstream.ratelimit import RateLimitMiddleware
 from beatstream.search.microcache import MicrocacheMiddleware
 from beatstream.settings import Settings, get_settings
 
@@ -35,6 +36,8 @@ def create_app(
         ttl_s=settings.api.microcache_ttl_s,
         max_entries=settings.api.microcache_entries,
     )
+    # Outside the microcache, so a cached answer still counts against the caller's limit.
+    app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router)

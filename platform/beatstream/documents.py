@@ -10,7 +10,9 @@ from beanie import Document, View
 
 from beatstream.catalog.documents import Artist, Song, SongTombstone
 from beatstream.listeners.documents import Listener, PlayEvent
+from beatstream.partners.documents import ApiKey, AuditEntry
 from beatstream.playlists.documents import Playlist
+from beatstream.thirdparty.documents import ConsentWithdrawal
 
 DOCUMENT_MODELS: list[type[Document] | type[View]] = [
     Artist,
@@ -19,4 +21,7 @@ DOCUMENT_MODELS: list[type[Document] | type[View]] = [
     Listener,
     PlayEvent,
     Playlist,
+    ConsentWithdrawal,
+    ApiKey,
+    AuditEntry,
 ]

@@ -34,8 +34,12 @@ class UnauthorizedError(AppError):
     title = "Unauthorized"
     type_slug = "unauthorized"
 
-    def __init__(self, detail: str, *, invalid_token: bool = False) -> None:
-        challenge = 'Bearer error="invalid_token"' if invalid_token else "Bearer"
+    def __init__(
+        self, detail: str, *, invalid_token: bool = False, challenge: str | None = None
+    ) -> None:
+        """`challenge` names another scheme (partner API keys); the default is Bearer."""
+        if challenge is None:
+            challenge = 'Bearer error="invalid_token"' if invalid_token else "Bearer"
         super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
@@ -48,12 +52,18 @@ class ForbiddenError(AppError):
 
 
 class TooManyRequestsError(AppError):
+    """Over a limit (failed logins, a rate limit); `Retry-After` says when to come back."""
+
     status_code = 429
     title = "Too Many Requests"
     type_slug = "too-many-requests"
 
-    def __init__(self, detail: str, *, retry_after_s: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_s))})
+    def __init__(
+        self, detail: str, *, retry_after_s: int, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(
+            detail, headers={**(headers or {}), "Retry-After": str(max(1, retry_after_s))}
+        )
 
 
 class NotFoundError(AppError):

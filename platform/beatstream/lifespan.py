@@ -20,10 +20,16 @@ from beatstream.auth.tokens import TokenCodec
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.health.service import ReadinessProbe
+from beatstream.partners.repository import ensure_audit_retention
+from beatstream.partners.service import KeyCache
+from beatstream.ratelimit import RateLimiter
 from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
+from beatstream.thirdparty.pseudonyms import Pseudonyms
+from beatstream.thirdparty.service import start_views
+from beatstream.thirdparty.views import ActiveViews
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +43,10 @@ class AppState(TypedDict):
     cache: ResponseCache
     tokens: TokenCodec
     passwords: Passwords
+    ratelimiter: RateLimiter
+    key_cache: KeyCache
+    views: ActiveViews
+    pseudonyms: Pseudonyms
 
 
 def build_lifespan(
@@ -67,6 +77,10 @@ def build_lifespan(
                 },
             )
         await init_beanie(database=stores.mongo_db, document_models=DOCUMENT_MODELS)
+        await ensure_audit_retention(settings.partners.audit_retention_days)
+        views = await start_views(
+            stores.mongo, stores.mongo_db, settings.mongodb.url, settings.thirdparty.min_group_size
+        )
         if settings.elasticsearch.manage_indices:
             await ensure_search_indices(stores.es, settings.elasticsearch)
         try:
@@ -79,6 +93,12 @@ def build_lifespan(
                 cache=ResponseCache(stores.redis, settings.redis.key_prefix),
                 tokens=tokens,
                 passwords=passwords,
+                ratelimiter=RateLimiter(
+                    stores.redis, settings.redis.key_prefix, settings.ratelimit
+                ),
+                key_cache=KeyCache(settings.partners.key_cache_ttl_s),
+                views=views,
+                pseudonyms=Pseudonyms.from_settings(settings.thirdparty),
             )
         finally:
             await close_stores(stores)

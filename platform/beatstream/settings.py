@@ -166,6 +166,50 @@ class SecuritySettings(BaseModel):
         return None if value == "" else value
 
 
+class RateLimitSettings(BaseModel):
+    """Requests allowed per window: per partner key, and per client IP for anonymous calls.
+
+    `window_s` stays a minute in production; tests shorten it to watch a window refill.
+    """
+
+    enabled: bool = True
+    window_s: int = Field(default=60, ge=1, le=3600)
+    # Per API key (a key's own `rate_limit` overrides it).
+    key_limit: int = Field(default=600, ge=1, le=1_000_000)
+    # Per client IP, for requests that carry neither `Authorization` nor `X-API-Key`.
+    anonymous_limit: int = Field(default=300, ge=1, le=1_000_000)
+
+
+class PartnersSettings(BaseModel):
+    # Audit rows older than this are removed by a MongoDB TTL index; 0 keeps them forever.
+    audit_retention_days: int = Field(default=400, ge=0, le=3650)
+    # Each process reuses a key's record this long, sparing MongoDB a lookup per request;
+    # also the longest a revoked key keeps working there. 0 looks up every request.
+    key_cache_ttl_s: float = Field(default=5.0, ge=0, le=60)
+
+
+class ThirdPartySettings(BaseModel):
+    """Masked views for analytics partners (docs/thirdparty.md).
+
+    `pseudonym_secret` keys the HMAC behind every pseudonymous listener key and seals
+    the feed cursors: whoever holds it can link keys back to listeners, so it lives
+    only in the environment. Unset, each process makes an ephemeral one (with a
+    warning): keys then change at every restart, fine for development only.
+    """
+
+    pseudonym_secret: SecretStr | None = Field(default=None, min_length=32)
+    # Small-cell suppression: an aggregate row over fewer listeners is not published.
+    min_group_size: int = Field(default=5, ge=2, le=1000)
+    # How long a JSON page is reused; consent withdrawal invalidates at once regardless.
+    cache_ttl_s: int = Field(default=60, ge=1, le=3600)
+
+    @field_validator("pseudonym_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`THIRDPARTY_PSEUDONYM_SECRET=` (as in .env.example) means "not set"."""
+        return None if value == "" else value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -187,6 +231,9 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     api: ApiSettings = ApiSettings()
     security: SecuritySettings = SecuritySettings()
+    thirdparty: ThirdPartySettings = ThirdPartySettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    partners: PartnersSettings = PartnersSettings()
 
 
 @lru_cache(maxsize=1)

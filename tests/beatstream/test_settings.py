@@ -86,3 +86,28 @@ def test_a_short_jwt_secret_is_refused_without_echoing_it(monkeypatch: pytest.Mo
         Settings(_env_file=None)
     assert excinfo.value.errors()[0]["loc"] == ("security", "jwt_secret")
     assert "short-secret-value" not in str(excinfo.value)
+def test_thirdparty_section_from_flat_names_secret_never_printed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("THIRDPARTY_PSEUDONYM_SECRET", "s3cret-" + "x" * 30)
+    monkeypatch.setenv("THIRDPARTY_MIN_GROUP_SIZE", "7")
+    settings = Settings(_env_file=None)
+    assert settings.thirdparty.min_group_size == 7
+    assert settings.thirdparty.pseudonym_secret is not None
+    assert "s3cret" not in repr(settings)
+    assert "s3cret" not in str(settings.thirdparty)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", None), ("short", "error")],
+)
+def test_thirdparty_secret_empty_is_unset_and_short_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str | None
+) -> None:
+    monkeypatch.setenv("THIRDPARTY_PSEUDONYM_SECRET", value)
+    if expected is None:
+        assert Settings(_env_file=None).thirdparty.pseudonym_secret is None
+    else:
+        with pytest.raises(ValidationError, match=r"thirdparty\.pseudonym_secret"):
+            Settings(_env_file=None)

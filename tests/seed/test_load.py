@@ -8,6 +8,7 @@ from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.stores.clients import MongoDocument
+from beatstream.thirdparty.pseudonyms import Pseudonyms
 from seed import generate
 from seed.load import load
 from tests.seed.common import SEEDED, SMALL, snapshot
@@ -136,3 +137,16 @@ async def test_the_api_reads_seeded_documents(
 
 def test_seeded_collections_are_the_models_collections() -> None:
     assert SEEDED == ("artists", "songs", "listeners", "play_events")
+
+
+async def test_listeners_get_their_pseudonymous_key_as_they_are_written(
+    mongo_db: AsyncDatabase[MongoDocument],
+) -> None:
+    pseudonyms = Pseudonyms(b"k" * 32)
+
+    report = await load(mongo_db, SMALL, 42, pseudonyms=pseudonyms)
+
+    assert report.ok
+    async for listener in mongo_db.listeners.find({}, {"listener_key": 1}):
+        assert listener["listener_key"] == pseudonyms.listener_key(listener["_id"])
+    assert await mongo_db.songs.count_documents({"listener_key": {"$exists": True}}) == 0

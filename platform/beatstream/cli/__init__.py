@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from beatstream.cli import accounts, reindex, serve, stack, sync
+from beatstream.cli import accounts, keys, reindex, serve, stack, sync, thirdparty
 from beatstream.cli import seed as seed_command
 
 app = typer.Typer(
@@ -18,6 +18,8 @@ app = typer.Typer(
 )
 app.add_typer(stack.app, name="stack")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(keys.app, name="keys")
+app.add_typer(thirdparty.app, name="thirdparty")
 app.command("serve")(serve.serve)
 app.command("seed")(seed_command.seed)
 app.command("reindex")(reindex.reindex)

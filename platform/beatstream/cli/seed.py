@@ -25,9 +25,12 @@ from rich.progress import (
 )
 
 from beatstream.cli.settings import load_settings
+from beatstream.cli.thirdparty import pseudonyms_or_none
 from beatstream.redact import redact_text
 from beatstream.settings import MongoSettings
 from beatstream.stores.clients import create_mongo_client
+from beatstream.thirdparty.pseudonyms import Pseudonyms
+from beatstream.thirdparty.service import backfill_listener_keys
 from seed.generate import Counts
 from seed.load import LoadReport, load
 from seed.ndjson import ExportReport, export_ndjson, load_ndjson
@@ -84,6 +87,7 @@ async def _to_mongo(
     source: Path | None,
     reset: bool,
     batch_size: int,
+    pseudonyms: Pseudonyms | None,
 ) -> LoadReport:
     client = create_mongo_client(mongo)
     try:
@@ -93,11 +97,20 @@ async def _to_mongo(
         with _progress() as progress:
             bars = Bars(progress)
             if source is not None:
-                return await load_ndjson(
+                report = await load_ndjson(
                     db, source, batch_size=batch_size, reset=reset, progress=bars
                 )
+                if pseudonyms is not None:
+                    await backfill_listener_keys(pseudonyms, batch_size)
+                return report
             return await load(
-                db, counts, seed_value, batch_size=batch_size, reset=reset, progress=bars
+                db,
+                counts,
+                seed_value,
+                batch_size=batch_size,
+                reset=reset,
+                progress=bars,
+                pseudonyms=pseudonyms,
             )
     finally:
         await client.close()
@@ -168,9 +181,20 @@ def seed(
             typer.echo(f"{name:<16} {lines:>10,} lines")
         typer.echo(f"wrote {exported.out_dir} in {exported.elapsed_s:.1f}s")
         return
-    mongo = load_settings().mongodb
+    settings = load_settings()
+    mongo = settings.mongodb
+    pseudonyms = pseudonyms_or_none(settings)
+    if pseudonyms is None:
+        console.print(
+            "note: THIRDPARTY_PSEUDONYM_SECRET is not set, so listeners get no pseudonymous"
+            " key and stay out of the partner views (`beatstream thirdparty backfill-keys`)",
+            highlight=False,
+            soft_wrap=True,
+        )
     try:
-        report = asyncio.run(_to_mongo(mongo, counts, seed_value, source, reset, batch_size))
+        report = asyncio.run(
+            _to_mongo(mongo, counts, seed_value, source, reset, batch_size, pseudonyms)
+        )
     except ConnectionFailure as exc:
         raise _fail(f"mongodb unreachable at {mongo.safe_url}: {_short(exc)}") from None
     except PyMongoError as exc:

@@ -44,12 +44,20 @@ class Listener(VersionedDocument):
     # and the role, changed only by an operator (`beatstream accounts grant`).
     password_hash: str | None = Field(default=None, repr=False)
     role: Role = Role.listener
+    # Pseudonymous key for the third-party views (HMAC of the id under a server secret,
+    # see beatstream.thirdparty.pseudonyms). No key, no appearance in any view.
+    listener_key: str | None = None
 
     class Settings:
         name = "listeners"
         indexes = [
             # One account per address; also what a login or support lookup reads by.
             IndexModel([("email", ASCENDING)], name="email_unique", unique=True),
+            # The third-party views page by key, and the change feed by (updated_at, key).
+            IndexModel([("listener_key", ASCENDING)], name="listener_key"),
+            IndexModel(
+                [("updated_at", ASCENDING), ("listener_key", ASCENDING)], name="updated_key"
+            ),
         ]
 
 

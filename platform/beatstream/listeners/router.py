@@ -30,6 +30,8 @@ from beatstream.listeners.schemas import (
     PlayCreate,
     PlayOut,
 )
+from beatstream.search.dependencies import CacheDep
+from beatstream.thirdparty.dependencies import PseudonymsDep
 
 router = APIRouter()
 
@@ -74,10 +76,13 @@ def _play_page(plays: list[PlayEvent], next_cursor: str | None) -> Page[PlayOut]
     responses=EMAIL_CONFLICT_DOC,
 )
 async def register_listener(
-    data: ListenerCreate, response: Response, passwords: PasswordsDep
+    data: ListenerCreate,
+    response: Response,
+    passwords: PasswordsDep,
+    pseudonyms: PseudonymsDep,
 ) -> ListenerOut:
     """Open to anyone: this is sign-up. The account can then log in at `/v1/auth/token`."""
-    listener = await service.register_listener(data, passwords)
+    listener = await service.register_listener(data, passwords, pseudonyms)
     response.headers["Location"] = f"/v1/listeners/{listener.id}"
     return _listener_out(listener, response)
 
@@ -109,9 +114,16 @@ async def get_listener(
     responses={**IF_MATCH_DOC, **EMAIL_CONFLICT_DOC, **OWNER_DOC},
 )
 async def update_listener(
-    listener: OwnedListener, data: ListenerUpdate, expected: ExpectedVersion, response: Response
+    listener: OwnedListener,
+    data: ListenerUpdate,
+    expected: ExpectedVersion,
+    response: Response,
+    cache: CacheDep,
 ) -> ListenerOut:
-    return _listener_out(await service.update_listener(listener, data, expected), response)
+    """Setting `consent_to_share_data` to false removes the listener from every
+    third-party view at once, cached answers included."""
+    updated = await service.update_listener(listener, data, expected, cache)
+    return _listener_out(updated, response)
 
 
 @router.delete(
@@ -120,9 +132,11 @@ async def update_listener(
     tags=["listeners"],
     responses={**IF_MATCH_DOC, **OWNER_DOC},
 )
-async def delete_listener(listener: OwnedListener, expected: ExpectedVersion) -> None:
-    """Erases the listener and all of their plays."""
-    await service.delete_listener(listener, expected)
+async def delete_listener(
+    listener: OwnedListener, expected: ExpectedVersion, cache: CacheDep
+) -> None:
+    """Erases the listener and all of their plays (and removes them from partner views)."""
+    await service.delete_listener(listener, expected, cache)
 
 
 @router.post(

@@ -1,5 +1,9 @@
 """Listener and play rules: unique emails, appended subscription history, plays that
-point at real listeners and songs, and a listener's erasure taking their plays along."""
+point at real listeners and songs, and a listener's erasure taking their plays along.
+
+Third-party hooks: a new listener gets its pseudonymous key before it is stored, and a
+listener who withdraws consent or is erased leaves the partner views at once (see
+`beatstream.thirdparty.service.listener_left`)."""
 
 from __future__ import annotations
 
@@ -21,6 +25,9 @@ from beatstream.listeners.schemas import (
     PlayBatch,
     PlayCreate,
 )
+from beatstream.search.cache import ResponseCache
+from beatstream.thirdparty import service as thirdparty
+from beatstream.thirdparty.pseudonyms import Pseudonyms
 
 
 def listener_not_found(listener_id: PydanticObjectId) -> NotFoundError:
@@ -34,24 +41,31 @@ def _action(data: ActionIn) -> SubscriptionAction:
 # Listeners
 
 
-async def register_listener(data: ListenerCreate, passwords: Passwords) -> Listener:
+async def register_listener(
+    data: ListenerCreate, passwords: Passwords, pseudonyms: Pseudonyms
+) -> Listener:
     """A listener account: the role is always `listener` (only an operator grants more)."""
     listener = Listener(
         **data.model_dump(exclude={"actions", "password"}),
         actions=[_action(a) for a in data.actions],
         password_hash=await passwords.hash(data.password.get_secret_value()),
     )
+    thirdparty.assign_listener_key(listener, pseudonyms)
     return await repository.insert_listener(listener)
 
 
 async def update_listener(
-    listener: Listener, data: ListenerUpdate, expected: int | None
+    listener: Listener, data: ListenerUpdate, expected: int | None, cache: ResponseCache
 ) -> Listener:
+    """Any update that sets consent to false counts as a withdrawal, whatever it was
+    before: a spare removal costs a partner nothing, a missed one leaks a listener."""
     assert listener.id is not None
     changes = data.model_dump(exclude_unset=True)
     updated = await repository.update_listener(listener.id, changes, expected)
     if updated is None:
         raise listener_not_found(listener.id)
+    if changes.get("consent_to_share_data") is False:
+        await thirdparty.listener_left(updated.listener_key, cache)
     return updated
 
 
@@ -63,12 +77,13 @@ async def add_action(listener: Listener, data: ActionIn, expected: int | None) -
     return updated
 
 
-async def delete_listener(listener: Listener, expected: int | None) -> None:
+async def delete_listener(listener: Listener, expected: int | None, cache: ResponseCache) -> None:
     """Erasure: the listener and every play of theirs (plays are personal data too)."""
     assert listener.id is not None
     if not await repository.delete_listener(listener.id, expected):
         raise listener_not_found(listener.id)
     await repository.delete_plays_of(listener.id)
+    await thirdparty.listener_left(listener.listener_key, cache)
 
 
 # Plays

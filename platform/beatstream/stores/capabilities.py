@@ -97,6 +97,18 @@ async def _lookup_pipeline(
     return len(rows) == 1 and rows[0]["resolved"] == [{"_id": 2}]
 
 
+async def _aggregate_batches(
+    _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    """An aggregation cursor that honours `batchSize`, so a big result can stream."""
+    await db.ab.insert_many([{"n": n} for n in range(5)])
+    reply = await db.command({"aggregate": "ab", "pipeline": [], "cursor": {"batchSize": 2}})
+    cursor = reply["cursor"]
+    if cursor["id"]:
+        await db.command({"killCursors": "ab", "cursors": [cursor["id"]]})
+    return len(cursor["firstBatch"]) == 2 and cursor["id"] != 0
+
+
 CHECKS: dict[str, CapabilityCheck] = {
     "transactions": _transactions,
     "change_streams": _change_streams,
@@ -104,19 +116,22 @@ CHECKS: dict[str, CapabilityCheck] = {
     "text_search": _text_search,
     "explain_index": _explain_index,
     "lookup_pipeline": _lookup_pipeline,
+    "aggregate_batches": _aggregate_batches,
 }
 
 
+async def detect_capability(client: AsyncMongoClient[MongoDocument], name: str) -> Capability:
+    """Try one feature in its own scratch database (dropped afterwards)."""
+    db = client[f"capcheck_{name}_{uuid.uuid4().hex[:8]}"]
+    try:
+        ok = await asyncio.wait_for(CHECKS[name](client, db), timeout=15)
+        return Capability(name, ok, "" if ok else "answered, but with a wrong result")
+    except Exception as exc:  # noqa: BLE001 - any failure means the feature is missing
+        return Capability(name, False, f"{type(exc).__name__}: {str(exc)[:200]}")
+    finally:
+        await client.drop_database(db.name)
+
+
 async def detect_capabilities(client: AsyncMongoClient[MongoDocument]) -> dict[str, Capability]:
-    """Try every feature in its own scratch database (dropped afterwards)."""
-    found: dict[str, Capability] = {}
-    for name, check in CHECKS.items():
-        db = client[f"capcheck_{name}_{uuid.uuid4().hex[:8]}"]
-        try:
-            ok = await asyncio.wait_for(check(client, db), timeout=15)
-            found[name] = Capability(name, ok, "" if ok else "answered, but with a wrong result")
-        except Exception as exc:  # noqa: BLE001 - any failure means the feature is missing
-            found[name] = Capability(name, False, f"{type(exc).__name__}: {str(exc)[:200]}")
-        finally:
-            await client.drop_database(db.name)
-    return found
+    """Try every feature, each in its own scratch database."""
+    return {name: await detect_capability(client, name) for name in CHECKS}

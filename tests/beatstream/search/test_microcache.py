@@ -23,8 +23,13 @@ async def _redis_gets(redis_client: RedisClient) -> int:
 
 @pytest.fixture
 def micro_settings(search_settings: Settings) -> Settings:
+    """Rate limiting off: its per-IP script runs a Redis GET per request, which the
+    GET counts below would mistake for cache reads."""
     return search_settings.model_copy(
-        update={"api": search_settings.api.model_copy(update={"microcache_ttl_s": 0.5})}
+        update={
+            "api": search_settings.api.model_copy(update={"microcache_ttl_s": 0.5}),
+            "ratelimit": search_settings.ratelimit.model_copy(update={"enabled": False}),
+        }
     )
 
 

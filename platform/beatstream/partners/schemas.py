@@ -1,0 +1,102 @@
+"""Scopes, the admin audit query and the response shapes of keys and audit rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, get_args
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from beatstream.common.inputs import OutputModel
+from beatstream.common.pagination import PageQuery
+
+# The third-party views a key can be scoped to. Kept here, not imported from
+# `beatstream.thirdparty`, so the key check does not depend on the view code it guards;
+# tests/beatstream/partners/test_scopes.py fails if the two lists ever drift apart.
+ViewName = Literal["listener_actions", "subscriptions_by_month", "play_stats"]
+VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
+
+ALL_VIEWS_SCOPE = "views:read"
+KNOWN_SCOPES: frozenset[str] = frozenset(
+    {ALL_VIEWS_SCOPE, *(f"{ALL_VIEWS_SCOPE}:{view}" for view in VIEW_NAMES)}
+)
+KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerKey:
+    """The caller behind a valid key, as routes see it: no secret, nothing to leak."""
+
+    key_id: str  # public id part of the key, safe to log
+    name: str  # partner name, e.g. "acme"
+    scopes: frozenset[str]
+
+
+def view_scope(view: str) -> str:
+    return f"{ALL_VIEWS_SCOPE}:{view}"
+
+
+def normalize_scopes(scopes: Iterable[str]) -> list[str]:
+    """Comma lists split, blanks dropped, duplicates removed, sorted; unknown ones refused.
+
+    Raises `ValueError` naming every unknown scope: a typo must not silently create a
+    key that reads nothing (or, worse, one the operator thinks is narrower than it is).
+    """
+    wanted = {part.strip() for scope in scopes for part in scope.split(",") if part.strip()}
+    if not wanted:
+        raise ValueError("give at least one scope")
+    unknown = sorted(wanted - KNOWN_SCOPES)
+    if unknown:
+        raise ValueError(
+            f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_SCOPES))}"
+        )
+    return sorted(wanted)
+
+
+class ApiKeyOut(OutputModel):
+    """A key as admins see it: never the secret, nor its digest."""
+
+    key_id: str
+    name: str
+    scopes: list[str]
+    rate_limit: int | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class AuditEntryOut(OutputModel):
+    key_id: str
+    key_name: str
+    view: str
+    filters: dict[str, str]
+    rows: int
+    format: str
+    request_id: str | None
+    at: datetime
+
+
+class AuditQuery(PageQuery):
+    """`GET /v1/admin/audit`: newest first, optionally one key, one view, a time range."""
+
+    key_id: str | None = Field(default=None, pattern=KEY_ID_PATTERN, description="One key's pulls.")
+    view: ViewName | None = Field(default=None, description="One view's pulls.")
+    since: datetime | None = Field(default=None, description="Pulls at or after this instant.")
+    until: datetime | None = Field(default=None, description="Pulls before this instant.")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time without an offset is read as UTC, the zone every stored time is in."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @field_validator("until")
+    @classmethod
+    def _after_since(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        since = info.data.get("since")
+        if value is not None and since is not None and value <= since:
+            raise ValueError("until must be later than since")
+        return value

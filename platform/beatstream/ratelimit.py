@@ -1,0 +1,230 @@
+"""Rate limits in Redis: per partner key, and per client IP for anonymous requests.
+
+The algorithm is GCRA (the generic cell rate algorithm), in one Lua script:
+
+- one key per bucket holding one number (the "theoretical arrival time"), so a
+  bucket costs a few bytes and one round trip whatever the limit, where a sliding
+  log keeps a sorted set of every request in the window;
+- exact, where a sliding-window *counter* only approximates the previous window;
+- smooth: a drained bucket refills one request every `window / limit`, so a client
+  that waits out `Retry-After` gets in, rather than a whole window's burst landing
+  at once on a fixed window's edge.
+
+The full `limit` is available as a burst, so the (limit+1)th request of a burst is
+the first refused. The script reads the clock with Redis `TIME`, so every API
+process shares one clock, and touches exactly one key, so it runs unchanged on a
+Redis Cluster.
+
+Redis down means **fail open**: requests are served without a limit and a warning
+is logged (at most every few seconds). A partner API that stops serving whenever
+its cache tier blips hurts every partner to protect against a few; the limits guard
+capacity, not secrecy (keys and scopes are checked in MongoDB regardless).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import RedisClusterException, RedisError
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from beatstream.errors import TooManyRequestsError
+from beatstream.problems import problem
+from beatstream.settings import RateLimitSettings
+from beatstream.stores.clients import RedisClient
+
+logger = logging.getLogger(__name__)
+
+# The limiter, on `request.state` (set by the lifespan), and the ASGI scope key under
+# which a request's rate-limit headers wait for its response. The scope, not the
+# state: lifespan state may be one dict shared by every request (asgi-lifespan's is).
+STATE_LIMITER = "ratelimiter"
+SCOPE_HEADERS = "beatstream.ratelimit_headers"
+# Set when the middleware already counted the request against its client IP.
+SCOPE_IP_COUNTED = "beatstream.ratelimit_ip_counted"
+WARN_EVERY_S = 10.0
+
+# KEYS[1]: the bucket. ARGV[1]: limit; ARGV[2]: window in microseconds.
+# Integer microseconds throughout: a double holds them exactly (< 2**53) and
+# `%d` stores them without the `%.14g` rounding Lua applies to plain numbers.
+# Returns {allowed, remaining, retry_after_us, reset_us}.
+GCRA_SCRIPT = """
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local interval = math.floor(window / limit)
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - window
+if allow_at > now then
+  return {0, 0, allow_at - now, tat - now}
+end
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+local remaining = math.floor((window - (new_tat - now)) / interval)
+if remaining > limit - 1 then remaining = limit - 1 end
+return {1, remaining, 0, new_tat - now}
+"""
+
+_REDIS_FAILURES = (RedisError, RedisClusterException)
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    window_s: int
+    reset_s: int  # seconds until the bucket is full again
+    retry_after_s: int  # seconds until the next request is accepted (0 when allowed)
+
+    def headers(self) -> dict[str, str]:
+        """`RateLimit-*` (IETF httpapi draft fields) and, when refused, `Retry-After`."""
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_s),
+            "RateLimit-Policy": f"{self.limit};w={self.window_s}",
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after_s)
+        return headers
+
+
+def _ceil_s(microseconds: int) -> int:
+    return math.ceil(microseconds / 1_000_000)
+
+
+class RateLimiter:
+    """One GCRA bucket per name (`key:<key_id>`, `ip:<address>`) under the Redis prefix."""
+
+    def __init__(self, redis: RedisClient, key_prefix: str, settings: RateLimitSettings) -> None:
+        self.settings = settings
+        self._prefix = f"{key_prefix}rl:"
+        self._script = redis.register_script(GCRA_SCRIPT)
+        self._last_warning = -math.inf
+
+    async def hit(self, bucket: str, limit: int) -> RateDecision | None:
+        """Count one request against `bucket`; None when limiting is off or Redis failed."""
+        if not self.settings.enabled:
+            return None
+        window_s = self.settings.window_s
+        try:
+            raw: Any = await self._script(
+                keys=[self._prefix + bucket], args=[limit, window_s * 1_000_000]
+            )
+        except _REDIS_FAILURES as exc:
+            self._warn(exc)
+            return None
+        allowed, remaining, retry_after_us, reset_us = (int(v) for v in raw)
+        return RateDecision(
+            allowed=bool(allowed),
+            limit=limit,
+            remaining=max(0, remaining),
+            window_s=window_s,
+            reset_s=_ceil_s(reset_us),
+            retry_after_s=max(1, _ceil_s(retry_after_us)) if not allowed else 0,
+        )
+
+    def _warn(self, exc: BaseException) -> None:
+        """Once every few seconds, not once per request: an outage must not flood the logs."""
+        now = time.monotonic()
+        if now - self._last_warning >= WARN_EVERY_S:
+            self._last_warning = now
+            logger.warning("rate limiting is off: Redis failed (%s); serving unlimited", exc)
+
+
+def rate_limited(decision: RateDecision, who: str) -> TooManyRequestsError:
+    return TooManyRequestsError(
+        f"rate limit of {decision.limit} requests per {decision.window_s}s exceeded for {who};"
+        f" retry in {decision.retry_after_s}s",
+        retry_after_s=decision.retry_after_s,
+        headers=decision.headers(),
+    )
+
+
+def remember_headers(scope: Scope, decision: RateDecision | None) -> None:
+    """Stash the headers for `RateLimitMiddleware` to add to whatever response follows:
+    a route returning its own `Response` (an NDJSON stream) would drop headers set on
+    FastAPI's injected `Response`, and error responses are built elsewhere."""
+    if decision is not None:
+        scope[SCOPE_HEADERS] = decision.headers()
+
+
+class RateLimitMiddleware:
+    """Per-IP limit on anonymous requests, and the `RateLimit-*` headers of every response.
+
+    Anonymous means carrying neither `Authorization` nor `X-API-Key`: those requests
+    are limited per credential by their own dependency, which is fairer (many partners
+    may share one NAT address). Judged by headers alone, so a made-up credential skips
+    the IP limit on routes that never check it (docs/partners.md, "Known gap"). Health
+    probes and the API docs are never limited: an orchestrator must always reach them.
+
+    The client address is the ASGI `client`: behind a proxy, run uvicorn with
+    `--proxy-headers --forwarded-allow-ips=<proxy>` so it is the real client's.
+    """
+
+    EXEMPT_PREFIXES = ("/health/", "/docs", "/redoc", "/openapi.json")
+    CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limiter: RateLimiter | None = scope.get("state", {}).get(STATE_LIMITER)
+        if limiter is not None and self._anonymous(scope):
+            client = scope.get("client")
+            address = client[0] if client else "unknown"
+            decision = await limiter.hit(f"ip:{address}", limiter.settings.anonymous_limit)
+            scope[SCOPE_IP_COUNTED] = True
+            if decision is not None and not decision.allowed:
+                await self._refuse(scope, receive, send, decision, address)
+                return
+            remember_headers(scope, decision)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra: dict[str, str] | None = scope.get(SCOPE_HEADERS)
+                if extra:
+                    present = {name.lower() for name, _ in message.get("headers", [])}
+                    message["headers"] = [
+                        *message.get("headers", []),
+                        *(
+                            (name.lower().encode(), value.encode())
+                            for name, value in extra.items()
+                            if name.lower().encode() not in present
+                        ),
+                    ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _anonymous(self, scope: Scope) -> bool:
+        path: str = scope.get("path", "")
+        if path.startswith(self.EXEMPT_PREFIXES):
+            return False
+        names = {name.lower() for name, _ in scope.get("headers", [])}
+        return not any(header in names for header in self.CREDENTIAL_HEADERS)
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, decision: RateDecision, address: str
+    ) -> None:
+        error = rate_limited(decision, f"client {address}")
+        response = problem(
+            Request(scope),
+            status=error.status_code,
+            title=error.title,
+            detail=error.detail,
+            type_slug=error.type_slug,
+            headers=error.headers,
+        )
+        await response(scope, receive, send)

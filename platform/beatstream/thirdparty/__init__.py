@@ -1,0 +1,1 @@
+"""Masked, consent-filtered views of listener behaviour for analytics partners."""

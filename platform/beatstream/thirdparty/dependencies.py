@@ -1,0 +1,28 @@
+"""What the third-party routes (and the listener routes' hooks) find on the app state.
+
+Both are built once by the lifespan: the active view definitions with the mode they
+run in, and the pseudonym keys derived from the server secret.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from beatstream.thirdparty.pseudonyms import Pseudonyms
+from beatstream.thirdparty.views import ActiveViews
+
+
+async def get_active_views(request: Request) -> ActiveViews:
+    views: ActiveViews = request.state.views
+    return views
+
+
+async def get_pseudonyms(request: Request) -> Pseudonyms:
+    pseudonyms: Pseudonyms = request.state.pseudonyms
+    return pseudonyms
+
+
+ViewsDep = Annotated[ActiveViews, Depends(get_active_views)]
+PseudonymsDep = Annotated[Pseudonyms, Depends(get_pseudonyms)]
