@@ -86,6 +86,8 @@ def test_a_short_jwt_secret_is_refused_without_echoing_it(monkeypatch: pytest.Mo
         Settings(_env_file=None)
     assert excinfo.value.errors()[0]["loc"] == ("security", "jwt_secret")
     assert "short-secret-value" not in str(excinfo.value)
+
+
 def test_thirdparty_section_from_flat_names_secret_never_printed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
