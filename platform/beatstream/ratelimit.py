@@ -1,4 +1,5 @@
-"""Rate limits in Redis: per partner key, and per client IP for anonymous requests.
+"""Rate limits in Redis: per partner key, per signed-in account, and per client IP for
+everything else.
 
 The algorithm is GCRA (the generic cell rate algorithm), in one Lua script:
 
@@ -27,13 +28,14 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisClusterException, RedisError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from beatstream.errors import TooManyRequestsError
+from beatstream.auth.principals import Principal
+from beatstream.errors import AppError, TooManyRequestsError
 from beatstream.problems import problem
 from beatstream.settings import RateLimitSettings
 from beatstream.stores.clients import RedisClient
@@ -48,6 +50,26 @@ SCOPE_HEADERS = "beatstream.ratelimit_headers"
 # Set when the middleware already counted the request against its client IP.
 SCOPE_IP_COUNTED = "beatstream.ratelimit_ip_counted"
 WARN_EVERY_S = 10.0
+# The access-token verifier, on the lifespan state as `tokens` (auth.tokens.TokenCodec).
+STATE_TOKENS = "tokens"
+
+
+class TokenVerifier(Protocol):
+    def verify(self, token: str) -> Principal: ...
+
+
+def _verified_subject(authorization: bytes | None, tokens: TokenVerifier | None) -> str | None:
+    """The account id of a bearer token that verifies, else None (it counts per IP)."""
+    if authorization is None or tokens is None:
+        return None
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        return str(tokens.verify(token.strip()).subject)
+    except AppError:
+        return None
+
 
 # KEYS[1]: the bucket. ARGV[1]: limit; ARGV[2]: window in microseconds.
 # Integer microseconds throughout: a double holds them exactly (< 2**53) and
@@ -158,20 +180,26 @@ def remember_headers(scope: Scope, decision: RateDecision | None) -> None:
 
 
 class RateLimitMiddleware:
-    """Per-IP limit on anonymous requests, and the `RateLimit-*` headers of every response.
+    """Per-account and per-IP limits, and the `RateLimit-*` headers of every response.
 
-    Anonymous means carrying neither `Authorization` nor `X-API-Key`: those requests
-    are limited per credential by their own dependency, which is fairer (many partners
-    may share one NAT address). Judged by headers alone, so a made-up credential skips
-    the IP limit on routes that never check it (docs/partners.md, "Known gap"). Health
-    probes and the API docs are never limited: an orchestrator must always reach them.
+    Who a request counts against is decided from credentials that *verify*, never from
+    headers being present, so a made-up credential buys nothing:
 
-    The client address is the ASGI `client`: behind a proxy, run uvicorn with
-    `--proxy-headers --forwarded-allow-ips=<proxy>` so it is the real client's.
+    - a bearer token that verifies (signature, expiry; no I/O) counts against its
+      account (`user:<id>`, `RATELIMIT_USER_LIMIT`): one busy client behind a shared
+      NAT address does not starve the others;
+    - an `X-API-Key` on a `/v1/thirdparty/` route is limited per key by that route's
+      dependency (which also counts a failed key once against the client IP);
+    - everything else, including an unverifiable token and a key sent anywhere keys
+      are not read, counts against the client IP (`RATELIMIT_ANONYMOUS_LIMIT`).
+
+    Health probes and the API docs are never limited: an orchestrator must always
+    reach them. The client address is the ASGI `client`: behind a proxy, run uvicorn
+    with `--proxy-headers --forwarded-allow-ips=<proxy>` so it is the real client's.
     """
 
     EXEMPT_PREFIXES = ("/health/", "/docs", "/redoc", "/openapi.json")
-    CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+    KEYED_PREFIX = "/v1/thirdparty/"
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -180,14 +208,15 @@ class RateLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limiter: RateLimiter | None = scope.get("state", {}).get(STATE_LIMITER)
-        if limiter is not None and self._anonymous(scope):
-            client = scope.get("client")
-            address = client[0] if client else "unknown"
-            decision = await limiter.hit(f"ip:{address}", limiter.settings.anonymous_limit)
-            scope[SCOPE_IP_COUNTED] = True
+        state = scope.get("state", {})
+        limiter: RateLimiter | None = state.get(STATE_LIMITER)
+        bucket = self._bucket(scope, state.get(STATE_TOKENS)) if limiter is not None else None
+        if limiter is not None and bucket is not None:
+            who, limit = bucket
+            decision = await limiter.hit(who, limit)
+            scope[SCOPE_IP_COUNTED] = who.startswith("ip:")
             if decision is not None and not decision.allowed:
-                await self._refuse(scope, receive, send, decision, address)
+                await self._refuse(scope, receive, send, decision, who)
                 return
             remember_headers(scope, decision)
 
@@ -208,17 +237,25 @@ class RateLimitMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    def _anonymous(self, scope: Scope) -> bool:
+    def _bucket(self, scope: Scope, tokens: TokenVerifier | None) -> tuple[str, int] | None:
+        """The bucket and limit this request counts against; None when not limited here."""
         path: str = scope.get("path", "")
         if path.startswith(self.EXEMPT_PREFIXES):
-            return False
-        names = {name.lower() for name, _ in scope.get("headers", [])}
-        return not any(header in names for header in self.CREDENTIAL_HEADERS)
+            return None
+        settings: RateLimitSettings = scope["state"][STATE_LIMITER].settings
+        headers = dict(scope.get("headers", []))
+        if b"x-api-key" in headers and path.startswith(self.KEYED_PREFIX):
+            return None
+        subject = _verified_subject(headers.get(b"authorization"), tokens)
+        if subject is not None:
+            return f"user:{subject}", settings.user_limit
+        client = scope.get("client")
+        return f"ip:{client[0] if client else 'unknown'}", settings.anonymous_limit
 
     async def _refuse(
-        self, scope: Scope, receive: Receive, send: Send, decision: RateDecision, address: str
+        self, scope: Scope, receive: Receive, send: Send, decision: RateDecision, who: str
     ) -> None:
-        error = rate_limited(decision, f"client {address}")
+        error = rate_limited(decision, who.replace(":", " ", 1))
         response = problem(
             Request(scope),
             status=error.status_code,

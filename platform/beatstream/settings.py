@@ -167,7 +167,8 @@ class SecuritySettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
-    """Requests allowed per window: per partner key, and per client IP for anonymous calls.
+    """Requests allowed per window: per partner key, per signed-in account, and per
+    client IP for everything else (platform/beatstream/ratelimit.py says who counts where).
 
     `window_s` stays a minute in production; tests shorten it to watch a window refill.
     """
@@ -176,8 +177,10 @@ class RateLimitSettings(BaseModel):
     window_s: int = Field(default=60, ge=1, le=3600)
     # Per API key (a key's own `rate_limit` overrides it).
     key_limit: int = Field(default=600, ge=1, le=1_000_000)
-    # Per client IP, for requests that carry neither `Authorization` nor `X-API-Key`.
+    # Per client IP, for requests without a credential that verifies.
     anonymous_limit: int = Field(default=300, ge=1, le=1_000_000)
+    # Per signed-in account (a bearer token that verifies), whatever its address.
+    user_limit: int = Field(default=1200, ge=1, le=1_000_000)
 
 
 class PartnersSettings(BaseModel):

@@ -1,4 +1,4 @@
-"""The GCRA limiter against real Redis, and the per-IP limit of anonymous requests."""
+"""The GCRA limiter against real Redis, and who each request counts against."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import logging
 import pytest
 
 from beatstream.app import create_app
+from beatstream.auth.principals import Role
 from beatstream.ratelimit import RateLimiter
 from beatstream.settings import RateLimitSettings, Settings
 from beatstream.stores.clients import RedisClient, create_redis_client
 from tests.fixtures.app import running
 from tests.fixtures.servers import DisposableRedis
+from tests.fixtures.tokens import bearer
 
 
 def _limiter(redis: RedisClient, prefix: str, **settings: object) -> RateLimiter:
@@ -122,7 +124,7 @@ def anonymous_limited(settings: Settings, mongo_db: object, redis_prefix: str) -
 
 
 async def test_anonymous_requests_are_limited_per_ip(anonymous_limited: Settings) -> None:
-    async with running(create_app(anonymous_limited)) as http:
+    async with running(create_app(anonymous_limited), role=None) as http:
         responses = [await http.get("/v1/songs") for _ in range(3)]
 
     assert [r.status_code for r in responses] == [200, 200, 429]
@@ -135,7 +137,7 @@ async def test_anonymous_requests_are_limited_per_ip(anonymous_limited: Settings
 
 
 async def test_health_and_docs_are_never_limited(anonymous_limited: Settings) -> None:
-    async with running(create_app(anonymous_limited)) as http:
+    async with running(create_app(anonymous_limited), role=None) as http:
         statuses = [(await http.get("/health/live")).status_code for _ in range(4)]
         statuses += [(await http.get("/openapi.json")).status_code for _ in range(2)]
         limited = [(await http.get("/v1/songs")).status_code for _ in range(3)]
@@ -144,19 +146,39 @@ async def test_health_and_docs_are_never_limited(anonymous_limited: Settings) ->
     assert limited == [200, 200, 429]
 
 
-async def test_requests_with_credentials_are_not_limited_per_ip(
-    anonymous_limited: Settings,
-) -> None:
-    """They are limited by their own credential's dependency instead."""
-    async with running(create_app(anonymous_limited)) as http:
-        for _ in range(2):
-            await http.get("/v1/songs")
-        anonymous = await http.get("/v1/songs")
-        bearer = await http.get("/v1/songs", headers={"Authorization": "Bearer token"})
+async def test_made_up_credentials_count_against_the_ip(anonymous_limited: Settings) -> None:
+    """Only a credential that verifies moves a request off the per-IP limit: a forged
+    token, a non-bearer header or an API key where keys are not read all count."""
+    async with running(create_app(anonymous_limited), role=None) as http:
+        statuses = [
+            (await http.get("/v1/songs", headers=headers)).status_code
+            for headers in (
+                {"Authorization": "Bearer not-a-token"},
+                {"Authorization": "Basic YTpi"},
+                {"X-API-Key": "bsk_0000000000000000_made-up"},
+            )
+        ]
 
-    assert anonymous.status_code == 429
-    assert bearer.status_code == 200
-    assert "RateLimit-Limit" not in bearer.headers
+    assert statuses == [200, 200, 429]
+
+
+async def test_a_signed_in_account_has_its_own_bucket(anonymous_limited: Settings) -> None:
+    """Verified tokens count per account, so neither the address's anonymous traffic
+    nor another account on the same address uses up a listener's allowance."""
+    limited = anonymous_limited.model_copy(
+        update={"ratelimit": anonymous_limited.ratelimit.model_copy(update={"user_limit": 3})}
+    )
+    ada, bob = bearer(Role.listener), bearer(Role.listener)
+    async with running(create_app(limited), role=None) as http:
+        anonymous = [(await http.get("/v1/songs")).status_code for _ in range(3)]
+        ada_statuses = [(await http.get("/v1/songs", headers=ada)).status_code for _ in range(4)]
+        bob_first = await http.get("/v1/songs", headers=bob)
+
+    assert anonymous == [200, 200, 429]
+    assert ada_statuses == [200, 200, 200, 429]
+    assert bob_first.status_code == 200
+    assert bob_first.headers["RateLimit-Limit"] == "3"
+    assert bob_first.headers["RateLimit-Remaining"] == "2"
 
 
 def test_limits_and_partner_settings_come_from_flat_env_names(
