@@ -36,7 +36,10 @@ class RequestIdMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                # A problem response already carries it (500s are rendered outside
+                # this middleware, so `problem()` sets it too): never send it twice.
+                if all(name.lower() != REQUEST_ID_HEADER.encode() for name, _ in headers):
+                    headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message["headers"] = headers
             await send(message)
 

@@ -55,6 +55,7 @@ async def test_app_error_keeps_its_status_and_detail(probe_client: httpx.AsyncCl
     assert response.status_code == 409
     assert response.json()["type"].endswith("/conflict")
     assert response.json()["detail"] == "email already registered"
+    assert len(response.headers.get_list("x-request-id")) == 1
 
 
 async def test_unknown_route_is_a_404_problem(probe_client: httpx.AsyncClient) -> None:
@@ -75,7 +76,7 @@ async def test_unexpected_error_is_a_500_that_leaks_nothing(
     assert "topsecret" not in response.text
     assert "exploded" not in response.text
     assert body["request_id"] == "req-42"
-    assert response.headers["x-request-id"] == "req-42"
+    assert response.headers.get_list("x-request-id") == ["req-42"]
     logged = [r for r in caplog.records if "unhandled error" in r.getMessage()]
     assert logged
     assert logged[0].request_id == "req-42"
