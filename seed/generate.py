@@ -185,6 +185,8 @@ def listener(seed: int, n: int) -> Document:
         "country": payload["country"],
         "consent_to_share_data": payload["consent_to_share_data"],
         "actions": actions,
+        # Set by the loader when it has the pseudonym secret (seed.load.with_listener_keys).
+        "listener_key": None,
     }
 
 
