@@ -1,0 +1,177 @@
+"""The sync worker SIGKILLed at random points during N mixed changes: is anything lost?
+
+`python -m bench.sync_kill [--changes N] [--kills K] [--batch-size B]` (defaults: the
+issue's 100k changes, 12 kills, the shipped batch of 500). A writer makes the changes
+through the catalogue service (the API's write path minus HTTP: tombstones on delete,
+versions bumped on update): 60% inserts, 30% updates, 10% deletes of random live
+songs. Meanwhile `beatstream sync --follow --mode polling` runs in a child process
+and is SIGKILLed when the writer passes each of K random points (each worker lives at
+least `MIN_ALIVE_S`, so it is killed mid-work, not mid-import), then restarted.
+
+After the last change, the last worker is left to catch up (songs lag 0) and stopped
+with SIGTERM; an in-process `catch_up` then applies whatever remains (reported as
+`residual`, expected 0), and `sync --check`'s comparison reports lost, unexpected and
+stale ids. Everything runs on a scratch database and index prefix, dropped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from beatstream.admin.repository import sync_status
+from beatstream.catalog import service
+from beatstream.catalog.documents import Song
+from beatstream.catalog.schemas import ArtistCreate, SongCreate, SongUpdate
+from beatstream.search.indices import SONGS, drop_prefix, ensure_search_indices
+from beatstream.stores.clients import create_es_client, create_mongo_client
+from bench import report
+from bench.common import (
+    beanie_on_scratch_db,
+    mixed_changes,
+    sigkill,
+    stack_settings,
+    start_sync_worker,
+    sync_worker_env,
+)
+from pipelines.check import check_songs
+from pipelines.sync import SongSync, SyncOptions
+from seed.builders import artist_payload, song_payload
+
+CHANGES, KILLS, BATCH = 100_000, 12, 500
+ARTISTS = 200
+MIN_ALIVE_S = 1.5
+CATCH_UP_TIMEOUT_S = 900
+
+
+async def _song(song_id: str) -> Song:
+    song = await Song.get(PydanticObjectId(song_id))
+    assert song is not None
+    return song
+
+
+async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict[str, Any]:
+    base = stack_settings()
+    settings = base.model_copy(
+        update={
+            "elasticsearch": base.elasticsearch.model_copy(
+                update={"index_prefix": f"bench-{uuid.uuid4().hex[:6]}"}
+            ),
+            "redis": base.redis.model_copy(update={"key_prefix": f"bench-{uuid.uuid4().hex[:6]}:"}),
+        }
+    )
+    config = settings.elasticsearch
+    rng = random.Random(seed)
+    mongo = create_mongo_client(settings.mongodb)
+    es = create_es_client(config)
+    db = mongo[settings.mongodb.db]
+    async with beanie_on_scratch_db(settings):
+        await ensure_search_indices(es, config)
+        artists = [
+            str((await service.create_artist(ArtistCreate(**artist_payload(rng)))).id)
+            for _ in range(ARTISTS)
+        ]
+
+        async def create() -> str:
+            song = await service.create_song(SongCreate(**song_payload(rng, rng.choice(artists))))
+            return str(song.id)
+
+        async def update(song_id: str) -> None:
+            data = SongUpdate(duration_s=rng.randint(60, 600))
+            await service.update_song(await _song(song_id), data, None)
+
+        async def delete(song_id: str) -> None:
+            await service.delete_song(await _song(song_id), None)
+
+        done = [0]
+        points = sorted(rng.sample(range(1, changes), kills))
+        reached = {point: asyncio.Event() for point in points}
+
+        def progress(count: int) -> None:
+            done[0] = count
+            if count in reached:
+                reached[count].set()
+
+        env = sync_worker_env(settings)
+        started = time.perf_counter()
+        writer = asyncio.create_task(
+            mixed_changes(changes, rng, create, update, delete, progress=progress)
+        )
+
+        def release(_: object) -> None:
+            for event in reached.values():  # a writer that failed must not hang the killer
+                event.set()
+
+        writer.add_done_callback(release)
+        worker = await start_sync_worker(env, batch_size)
+        born = time.monotonic()
+        killed = during = 0
+        try:
+            for point in points:
+                await reached[point].wait()
+                await asyncio.sleep(max(0.0, born + MIN_ALIVE_S - time.monotonic()))
+                await sigkill(worker)
+                killed += 1
+                during += not writer.done()
+                print(f"kill {killed}/{kills} at change {done[0]:,}", flush=True)
+                worker = await start_sync_worker(env, batch_size)
+                born = time.monotonic()
+            made = await writer
+            written_s = time.perf_counter() - started
+            for _ in range(CATCH_UP_TIMEOUT_S * 2):
+                if (await sync_status(db, "songs"))["lag_s"] == 0:
+                    break
+                await asyncio.sleep(0.5)
+            synced_s = time.perf_counter() - started
+        finally:
+            if worker.returncode is None:
+                worker.terminate()
+                await worker.wait()
+        try:
+            final = SongSync(db, es, config, options=SyncOptions(settle_s=0.0))
+            residual = await final.catch_up()
+            await es.indices.refresh(index=SONGS.alias(config.index_prefix))
+            result = await check_songs(db, es, config)
+        finally:
+            await drop_prefix(es, config.index_prefix)
+            await es.close()
+            await mongo.close()
+    return {
+        "changes": changes,
+        "inserts": made["inserts"],
+        "updates": made["updates"],
+        "deletes": made["deletes"],
+        "kills": killed,
+        "kills_while_writing": during,
+        "batch_size": batch_size,
+        "writes_s": round(written_s, 1),
+        "wall_s": round(synced_s, 1),
+        "changes_per_s": round(changes / synced_s, 1),
+        "residual": residual,
+        "songs_in_mongo": result.in_mongo,
+        "songs_in_es": result.in_elasticsearch,
+        "lost": len(result.lost),
+        "unexpected": len(result.unexpected),
+        "stale": len(result.stale),
+    }
+
+
+def run(changes: int = CHANGES, kills: int = KILLS, batch_size: int = BATCH) -> Path:
+    row = asyncio.run(_measure(changes, kills, batch_size, seed=42))
+    return report.write("sync_kill", row, [row])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=CHANGES)
+    parser.add_argument("--kills", type=int, default=KILLS)
+    parser.add_argument("--batch-size", type=int, default=BATCH)
+    args = parser.parse_args()
+    run(args.changes, args.kills, args.batch_size)
