@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import time
 import uuid
@@ -51,6 +52,43 @@ MIN_ALIVE_S = 1.5
 CATCH_UP_TIMEOUT_S = 900
 
 
+class Supervisor:
+    """Keeps one sync worker running, as systemd would: a worker that exits by itself
+    (the shared stand-in sometimes answers its start-up ping too late) is restarted
+    and counted, and each worker lives `MIN_ALIVE_S` before it is killed."""
+
+    def __init__(self, env: dict[str, str], batch_size: int) -> None:
+        self.env, self.batch_size = env, batch_size
+        self.worker: asyncio.subprocess.Process | None = None
+        self.born = 0.0
+        self.self_exits = 0
+
+    async def start(self) -> None:
+        self.worker = await start_sync_worker(self.env, self.batch_size)
+        self.born = time.monotonic()
+
+    async def keep_alive(self) -> None:
+        while self.worker is None or self.worker.returncode is not None:
+            if self.worker is not None:
+                stderr = await self.worker.stderr.read() if self.worker.stderr else b""
+                print(f"worker exited by itself: {stderr.decode()[-300:]!r}", flush=True)
+                self.self_exits += 1
+            await self.start()
+            await asyncio.sleep(MIN_ALIVE_S)
+
+    async def kill(self) -> None:
+        await self.keep_alive()
+        await asyncio.sleep(max(0.0, self.born + MIN_ALIVE_S - time.monotonic()))
+        await self.keep_alive()
+        assert self.worker is not None
+        await sigkill(self.worker)
+
+    async def stop(self) -> None:
+        if self.worker is not None and self.worker.returncode is None:
+            self.worker.terminate()
+            await self.worker.wait()
+
+
 async def _song(song_id: str) -> Song:
     song = await Song.get(PydanticObjectId(song_id))
     assert song is not None
@@ -74,6 +112,7 @@ async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict
     db = mongo[settings.mongodb.db]
     async with beanie_on_scratch_db(settings):
         await ensure_search_indices(es, config)
+        supervisor = Supervisor(sync_worker_env(settings), batch_size)
         artists = [
             str((await service.create_artist(ArtistCreate(**artist_payload(rng)))).id)
             for _ in range(ARTISTS)
@@ -99,7 +138,6 @@ async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict
             if count in reached:
                 reached[count].set()
 
-        env = sync_worker_env(settings)
         started = time.perf_counter()
         writer = asyncio.create_task(
             mixed_changes(changes, rng, create, update, delete, progress=progress)
@@ -110,36 +148,34 @@ async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict
                 event.set()
 
         writer.add_done_callback(release)
-        worker = await start_sync_worker(env, batch_size)
-        born = time.monotonic()
         killed = during = 0
         try:
+            await supervisor.start()
             for point in points:
-                await reached[point].wait()
-                await asyncio.sleep(max(0.0, born + MIN_ALIVE_S - time.monotonic()))
-                await sigkill(worker)
+                while not reached[point].is_set():
+                    await supervisor.keep_alive()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(reached[point].wait(), timeout=1.0)
+                await supervisor.kill()
                 killed += 1
                 during += not writer.done()
                 print(f"kill {killed}/{kills} at change {done[0]:,}", flush=True)
-                worker = await start_sync_worker(env, batch_size)
-                born = time.monotonic()
+                await supervisor.start()
             made = await writer
             written_s = time.perf_counter() - started
             for _ in range(CATCH_UP_TIMEOUT_S * 2):
                 if (await sync_status(db, "songs"))["lag_s"] == 0:
                     break
+                await supervisor.keep_alive()
                 await asyncio.sleep(0.5)
             synced_s = time.perf_counter() - started
-        finally:
-            if worker.returncode is None:
-                worker.terminate()
-                await worker.wait()
-        try:
+            await supervisor.stop()
             final = SongSync(db, es, config, options=SyncOptions(settle_s=0.0))
             residual = await final.catch_up()
             await es.indices.refresh(index=SONGS.alias(config.index_prefix))
             result = await check_songs(db, es, config)
         finally:
+            await supervisor.stop()
             await drop_prefix(es, config.index_prefix)
             await es.close()
             await mongo.close()
@@ -150,6 +186,7 @@ async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict
         "deletes": made["deletes"],
         "kills": killed,
         "kills_while_writing": during,
+        "self_exits": supervisor.self_exits,
         "batch_size": batch_size,
         "writes_s": round(written_s, 1),
         "wall_s": round(synced_s, 1),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from beanie import Document, View
 
 from beatstream.catalog.documents import Artist, Song, SongTombstone
-from beatstream.listeners.documents import Listener, PlayEvent
+from beatstream.listeners.documents import Listener, ListenerErasure, PlayEvent
 from beatstream.playlists.documents import Playlist
 
 DOCUMENT_MODELS: list[type[Document] | type[View]] = [
@@ -17,6 +17,7 @@ DOCUMENT_MODELS: list[type[Document] | type[View]] = [
     Song,
     SongTombstone,
     Listener,
+    ListenerErasure,
     PlayEvent,
     Playlist,
 ]
