@@ -13,13 +13,16 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.search.indices import (
+    PLAY_MAPPINGS,
     alias_targets,
     ensure_search_indices,
     plays_alias,
     plays_generation,
     plays_generation_of,
+    plays_index,
     plays_indices,
 )
+from beatstream.search.transform import play_document
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
 from pipelines.reindex import ReindexError
@@ -215,3 +218,44 @@ async def test_a_sync_running_during_the_rebuild_loses_nothing(
     assert await _ids(es_client, synced.alias) == {
         str(p["_id"]) async for p in synced.db.play_events.find()
     }
+
+
+async def test_indices_from_before_generations_are_rebuilt_and_dropped(
+    mongo_db: AsyncDatabase[MongoDocument],
+    es_client: AsyncElasticsearch,
+    settings: Settings,
+    es_prefix: str,
+    rng: random.Random,
+) -> None:
+    """A deployment made before rebuilds existed: its template matched `plays-v1-*` and
+    attached the alias. The rebuild narrows it, builds beside it, and takes over."""
+    alias = plays_alias(es_prefix)
+    await es_client.indices.put_index_template(
+        name=f"{es_prefix}-plays",
+        index_patterns=[f"{es_prefix}-plays-v1-*"],
+        template={"mappings": PLAY_MAPPINGS, "aliases": {alias: {}}},
+        priority=100,
+    )
+    plays = _plays(rng, [song_row(rng)], 40)
+    await mongo_db.play_events.insert_many(plays)
+    for play in plays:
+        month = play["played_at"]
+        await es_client.index(
+            index=plays_index(es_prefix, month.year, month.month),
+            id=str(play["_id"]),
+            document=play_document(play, None),
+        )
+    legacy = await alias_targets(es_client, alias)
+
+    report = await reindex_plays(mongo_db, es_client, settings.elasticsearch, settle_s=0)
+    await ensure_search_indices(es_client, settings.elasticsearch)  # a later start-up
+
+    generation = await plays_generation(es_client, es_prefix)
+    assert generation != ""
+    assert report.indexed == 40
+    assert len(legacy) == len(MONTHS)
+    assert not [index for index in legacy if await es_client.indices.exists(index=index)]
+    assert {plays_generation_of(es_prefix, i) for i in await alias_targets(es_client, alias)} == {
+        generation
+    }
+    assert await _ids(es_client, alias) == {str(p["_id"]) for p in plays}

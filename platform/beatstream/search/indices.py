@@ -269,18 +269,25 @@ def _plays_template(prefix: str) -> str:
     return f"{prefix}-plays"
 
 
+async def _recorded_generation(es: AsyncElasticsearch, prefix: str) -> str | None:
+    """The generation the alias template records; None before this scheme existed."""
+    found = await es.options(ignore_status=404).indices.get_index_template(
+        name=_plays_template(prefix)
+    )
+    for template in found.get("index_templates", []):
+        generation = template["index_template"].get("_meta", {}).get("generation")
+        return None if generation is None else str(generation)
+    return None
+
+
 async def plays_generation(es: AsyncElasticsearch, prefix: str) -> str:
     """The live generation: the one new months join the read alias in.
 
     Kept in the alias template's `_meta` rather than derived from the alias, so it is
     known even before the generation has any index (a fresh install, an empty rebuild).
+    Indices from before rebuilds existed are generation "".
     """
-    found = await es.options(ignore_status=404).indices.get_index_template(
-        name=_plays_template(prefix)
-    )
-    for template in found.get("index_templates", []):
-        return str(template["index_template"].get("_meta", {}).get("generation", ""))
-    return ""
+    return await _recorded_generation(es, prefix) or ""
 
 
 async def ensure_plays_template(
@@ -293,10 +300,22 @@ async def ensure_plays_template(
       already readable. `generation` moves it (a rebuild's swap); None keeps it.
     - `{prefix}-plays-build` (priority 50): every other generation's indices get the
       mapping in bulk-load settings (no refreshes, no replicas) and **no alias**.
+
+    A template from before generations (pattern `v1-*`, which would also match build
+    indices, alias and all) is narrowed to generation "" here; a rebuild calls this
+    before it creates any index.
     """
     prefix = config.index_prefix
+    await es.indices.put_index_template(
+        name=f"{prefix}-plays-build",
+        index_patterns=[f"{_plays_stem(prefix)}g*"],
+        template={"settings": _bulk_load(_settings(config)), "mappings": PLAY_MAPPINGS},
+        priority=50,
+    )
     if generation is None:
-        generation = await plays_generation(es, prefix)
+        if await _recorded_generation(es, prefix) is not None:
+            return  # never rewritten at start-up: that could undo a rebuild's swap
+        generation = ""
     await es.indices.put_index_template(
         name=_plays_template(prefix),
         index_patterns=plays_generation_patterns(prefix, generation),
@@ -307,12 +326,6 @@ async def ensure_plays_template(
         },
         priority=100,
         meta={"generation": generation},
-    )
-    await es.indices.put_index_template(
-        name=f"{prefix}-plays-build",
-        index_patterns=[f"{_plays_stem(prefix)}g*"],
-        template={"settings": _bulk_load(_settings(config)), "mappings": PLAY_MAPPINGS},
-        priority=50,
     )
 
 
