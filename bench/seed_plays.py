@@ -14,6 +14,7 @@ progress callback; the songs and listeners before them are timed apart.
 
 1M is attempted only if the 100k rate predicts it within `BUDGET_S` (about six
 minutes) on this server; otherwise 300k runs instead and the result says so.
+`python -m bench.seed_plays --sizes 100000 1000000` runs the given sizes regardless.
 """
 
 from __future__ import annotations
@@ -110,20 +111,25 @@ async def _drop(url: str, db: str) -> None:
         await client.close()
 
 
-def run() -> Path:
+def run(sizes: list[int] | None = None) -> Path:
+    """`sizes` (`--sizes 100000 1000000`) runs exactly those, whatever the budget."""
     url = stack_settings().mongodb.url
-    rows = [_run_size(FIRST, url)]
-    predicted = LARGE / rows[0]["events_per_s"]
-    if predicted <= BUDGET_S:
-        second, note = LARGE, f"1M predicted at {predicted:.0f}s from the 100k rate: run"
+    if sizes:
+        rows = [_run_size(size, url) for size in sizes]
+        note = "sizes requested on the command line: " + ", ".join(f"{n:,}" for n in sizes)
     else:
-        second = FALLBACK
-        note = (
-            f"1M predicted at {predicted:.0f}s from the 100k rate (budget {BUDGET_S}s) on "
-            "this server: ran 300k instead"
-        )
+        rows = [_run_size(FIRST, url)]
+        predicted = LARGE / rows[0]["events_per_s"]
+        if predicted <= BUDGET_S:
+            second, note = LARGE, f"1M predicted at {predicted:.0f}s from the 100k rate: run"
+        else:
+            second = FALLBACK
+            note = (
+                f"1M predicted at {predicted:.0f}s from the 100k rate (budget {BUDGET_S}s) on "
+                "this server: ran 300k instead"
+            )
+        rows.append(_run_size(second, url))
     print(note, flush=True)
-    rows.append(_run_size(second, url))
     return report.write(
         "seed_plays",
         {
@@ -139,5 +145,7 @@ def run() -> Path:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(asyncio.run(_child(int(sys.argv[2])))), flush=True)
+    elif sys.argv[1:2] == ["--sizes"]:
+        run([int(size) for size in sys.argv[2:]])
     else:
         run()
