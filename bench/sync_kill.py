@@ -22,15 +22,18 @@ import contextlib
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from beanie import PydanticObjectId
+from pymongo.errors import PyMongoError
 
 from beatstream.admin.repository import sync_status
 from beatstream.catalog import service
 from beatstream.catalog.documents import Song
 from beatstream.catalog.schemas import ArtistCreate, SongCreate, SongUpdate
+from beatstream.errors import NotFoundError
 from beatstream.search.indices import SONGS, drop_prefix, ensure_search_indices
 from beatstream.stores.clients import create_es_client, create_mongo_client
 from bench import report
@@ -50,6 +53,8 @@ CHANGES, KILLS, BATCH = 100_000, 12, 500
 ARTISTS = 200
 MIN_ALIVE_S = 1.5
 CATCH_UP_TIMEOUT_S = 900
+RETRIES = 30
+T = TypeVar("T")
 
 
 class Supervisor:
@@ -89,10 +94,33 @@ class Supervisor:
             await self.worker.wait()
 
 
-async def _song(song_id: str) -> Song:
-    song = await Song.get(PydanticObjectId(song_id))
-    assert song is not None
-    return song
+async def _update(song_id: str, data: SongUpdate) -> None:
+    if song := await Song.get(PydanticObjectId(song_id)):
+        await service.update_song(song, data, None)
+
+
+async def _delete(song_id: str) -> None:
+    if song := await Song.get(PydanticObjectId(song_id)):
+        await service.delete_song(song, None)
+
+
+async def _retrying(change: Callable[[], Awaitable[T]]) -> T | None:
+    """A writer that retries through a stall of the shared stand-in, as a client would.
+
+    A retried insert may land twice and a retried delete may find nothing: both leave
+    MongoDB in a state the sync must mirror, which is all the check compares.
+    """
+    for attempt in range(RETRIES):
+        try:
+            return await change()
+        except NotFoundError:
+            return None  # a retried delete whose first attempt had landed
+        except PyMongoError as exc:
+            if attempt == RETRIES - 1:
+                raise
+            print(f"writer retrying after {exc!r:.120}", flush=True)
+            await asyncio.sleep(2.0)
+    return None
 
 
 async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict[str, Any]:
@@ -119,15 +147,17 @@ async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict
         ]
 
         async def create() -> str:
-            song = await service.create_song(SongCreate(**song_payload(rng, rng.choice(artists))))
+            data = SongCreate(**song_payload(rng, rng.choice(artists)))
+            song = await _retrying(lambda: service.create_song(data))
+            assert song is not None
             return str(song.id)
 
         async def update(song_id: str) -> None:
             data = SongUpdate(duration_s=rng.randint(60, 600))
-            await service.update_song(await _song(song_id), data, None)
+            await _retrying(lambda: _update(song_id, data))
 
         async def delete(song_id: str) -> None:
-            await service.delete_song(await _song(song_id), None)
+            await _retrying(lambda: _delete(song_id))
 
         done = [0]
         points = sorted(rng.sample(range(1, changes), kills))
