@@ -12,6 +12,8 @@ After the last change, the last worker is left to catch up (songs lag 0) and sto
 with SIGTERM; an in-process `catch_up` then applies whatever remains (reported as
 `residual`, expected 0), and `sync --check`'s comparison reports lost, unexpected and
 stale ids. Everything runs on a scratch database and index prefix, dropped after.
+`--mongodb-url` points it at a MongoDB-wire server of its own: 100k songs are a
+heavy load for a stand-in shared with other work.
 """
 
 from __future__ import annotations
@@ -123,10 +125,13 @@ async def _retrying(change: Callable[[], Awaitable[T]]) -> T | None:
     return None
 
 
-async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict[str, Any]:
+async def _measure(
+    changes: int, kills: int, batch_size: int, seed: int, mongodb_url: str | None
+) -> dict[str, Any]:
     base = stack_settings()
     settings = base.model_copy(
         update={
+            "mongodb": base.mongodb.model_copy(update={"url": mongodb_url or base.mongodb.url}),
             "elasticsearch": base.elasticsearch.model_copy(
                 update={"index_prefix": f"bench-{uuid.uuid4().hex[:6]}"}
             ),
@@ -230,9 +235,15 @@ async def _measure(changes: int, kills: int, batch_size: int, seed: int) -> dict
     }
 
 
-def run(changes: int = CHANGES, kills: int = KILLS, batch_size: int = BATCH) -> Path:
-    row = asyncio.run(_measure(changes, kills, batch_size, seed=42))
-    return report.write("sync_kill", row, [row])
+def run(
+    changes: int = CHANGES,
+    kills: int = KILLS,
+    batch_size: int = BATCH,
+    mongodb_url: str | None = None,
+) -> Path:
+    row = asyncio.run(_measure(changes, kills, batch_size, 42, mongodb_url))
+    server = mongodb_url or stack_settings().mongodb.url
+    return report.write("sync_kill", {**row, "mongodb": server}, [row])
 
 
 if __name__ == "__main__":
@@ -240,5 +251,9 @@ if __name__ == "__main__":
     parser.add_argument("--changes", type=int, default=CHANGES)
     parser.add_argument("--kills", type=int, default=KILLS)
     parser.add_argument("--batch-size", type=int, default=BATCH)
+    parser.add_argument(
+        "--mongodb-url",
+        help="a MongoDB-wire server of its own (default: the local stack's)",
+    )
     args = parser.parse_args()
-    run(args.changes, args.kills, args.batch_size)
+    run(args.changes, args.kills, args.batch_size, args.mongodb_url)
