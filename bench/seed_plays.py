@@ -19,6 +19,7 @@ minutes) on this server; otherwise 300k runs instead and the result says so.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -111,9 +112,10 @@ async def _drop(url: str, db: str) -> None:
         await client.close()
 
 
-def run(sizes: list[int] | None = None) -> Path:
-    """`sizes` (`--sizes 100000 1000000`) runs exactly those, whatever the budget."""
-    url = stack_settings().mongodb.url
+def run(sizes: list[int] | None = None, mongodb_url: str | None = None) -> Path:
+    """`sizes` (`--sizes 100000 1000000`) runs exactly those, whatever the budget;
+    `mongodb_url` (`--mongodb-url`) a MongoDB-wire server of its own."""
+    url = mongodb_url or stack_settings().mongodb.url
     if sizes:
         rows = [_run_size(size, url) for size in sizes]
         note = "sizes requested on the command line: " + ", ".join(f"{n:,}" for n in sizes)
@@ -145,7 +147,9 @@ def run(sizes: list[int] | None = None) -> Path:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(asyncio.run(_child(int(sys.argv[2])))), flush=True)
-    elif sys.argv[1:2] == ["--sizes"]:
-        run([int(size) for size in sys.argv[2:]])
     else:
-        run()
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--sizes", type=int, nargs="+")
+        parser.add_argument("--mongodb-url")
+        args = parser.parse_args()
+        run(args.sizes, args.mongodb_url)
