@@ -28,7 +28,7 @@ from beatstream.stores.clients import MongoDocument
 from pipelines.reindex import ReindexError
 from pipelines.reindex_plays import reindex_plays
 from pipelines.sync import SyncOptions
-from pipelines.sync_plays import PlaySync
+from pipelines.sync_plays import ERASURES, PlaySync
 from tests.fixtures.search import song_row
 
 FAST = SyncOptions(batch_size=100, settle_s=0.0, idle_wait_s=0.05)
@@ -259,3 +259,22 @@ async def test_indices_from_before_generations_are_rebuilt_and_dropped(
         generation
     }
     assert await _ids(es_client, alias) == {str(p["_id"]) for p in plays}
+
+
+async def test_a_rebuild_leaves_out_the_plays_of_an_erased_listener(
+    synced: PlaySync, es_client: AsyncElasticsearch, settings: Settings, es_prefix: str
+) -> None:
+    """The erasure is logged before the listener's plays leave MongoDB: a rebuild in
+    between must neither copy those plays nor count them as missing."""
+    first = await synced.db.play_events.find_one({})
+    assert first is not None
+    erased = first["listener_id"]
+    await synced.db[ERASURES].insert_one({"listener_id": erased, "erased_at": datetime.now(UTC)})
+
+    report = await reindex_plays(synced.db, es_client, settings.elasticsearch, settle_s=0)
+
+    assert report.indexed == 299
+    alias = plays_alias(es_prefix)
+    hits = await es_client.count(index=alias, query={"term": {"listener_id": str(erased)}})
+    assert hits["count"] == 0
+    assert int((await es_client.count(index=alias))["count"]) == 299
