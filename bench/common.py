@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -162,3 +165,71 @@ async def concurrent_gets(
         await asyncio.gather(*(client() for _ in range(clients)))
         run.wall_s = time.perf_counter() - started
         return run
+
+
+def sync_worker_env(settings: Settings) -> dict[str, str]:
+    """The environment of a `beatstream sync` child process on these (scratch) stores."""
+    return {
+        **os.environ,
+        "MONGODB_URL": settings.mongodb.url,
+        "MONGODB_DB": settings.mongodb.db,
+        "ELASTICSEARCH_URL": settings.elasticsearch.url,
+        "ELASTICSEARCH_INDEX_PREFIX": settings.elasticsearch.index_prefix,
+        "REDIS_URL": settings.redis.url,
+        "REDIS_KEY_PREFIX": settings.redis.key_prefix,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+async def start_sync_worker(env: dict[str, str], batch_size: int) -> asyncio.subprocess.Process:
+    """`beatstream sync --follow` by polling, in its own process, so it can be SIGKILLed."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "beatstream",
+        "sync",
+        "--follow",
+        "--mode",
+        "polling",
+        "--batch-size",
+        str(batch_size),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def sigkill(worker: asyncio.subprocess.Process) -> None:
+    """Kill without warning (no handler runs, nothing is flushed), as a crash would."""
+    if worker.returncode is not None:
+        stderr = await worker.stderr.read() if worker.stderr else b""
+        raise RuntimeError(f"the sync worker died by itself: {stderr.decode()[-2000:]}")
+    worker.send_signal(signal.SIGKILL)
+    await asyncio.wait_for(worker.wait(), timeout=10)
+
+
+async def mixed_changes(
+    count: int,
+    rng: random.Random,
+    create: Callable[[], Awaitable[str]],
+    update: Callable[[str], Awaitable[object]],
+    delete: Callable[[str], Awaitable[object]],
+    progress: Callable[[int], None] | None = None,
+) -> Counter[str]:
+    """`count` changes, 60% inserts, 30% updates, 10% deletes, of random live songs."""
+    live: list[str] = []
+    made: Counter[str] = Counter()
+    for done in range(count):
+        roll = rng.random()
+        if roll < 0.6 or not live:
+            live.append(await create())
+            made["inserts"] += 1
+        elif roll < 0.9:
+            await update(rng.choice(live))
+            made["updates"] += 1
+        else:
+            await delete(live.pop(rng.randrange(len(live))))
+            made["deletes"] += 1
+        if progress is not None:
+            progress(done + 1)
+    return made

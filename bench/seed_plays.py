@@ -14,10 +14,12 @@ progress callback; the songs and listeners before them are timed apart.
 
 1M is attempted only if the 100k rate predicts it within `BUDGET_S` (about six
 minutes) on this server; otherwise 300k runs instead and the result says so.
+`python -m bench.seed_plays --sizes 100000 1000000` runs the given sizes regardless.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -110,20 +112,26 @@ async def _drop(url: str, db: str) -> None:
         await client.close()
 
 
-def run() -> Path:
-    url = stack_settings().mongodb.url
-    rows = [_run_size(FIRST, url)]
-    predicted = LARGE / rows[0]["events_per_s"]
-    if predicted <= BUDGET_S:
-        second, note = LARGE, f"1M predicted at {predicted:.0f}s from the 100k rate: run"
+def run(sizes: list[int] | None = None, mongodb_url: str | None = None) -> Path:
+    """`sizes` (`--sizes 100000 1000000`) runs exactly those, whatever the budget;
+    `mongodb_url` (`--mongodb-url`) a MongoDB-wire server of its own."""
+    url = mongodb_url or stack_settings().mongodb.url
+    if sizes:
+        rows = [_run_size(size, url) for size in sizes]
+        note = "sizes requested on the command line: " + ", ".join(f"{n:,}" for n in sizes)
     else:
-        second = FALLBACK
-        note = (
-            f"1M predicted at {predicted:.0f}s from the 100k rate (budget {BUDGET_S}s) on "
-            "this server: ran 300k instead"
-        )
+        rows = [_run_size(FIRST, url)]
+        predicted = LARGE / rows[0]["events_per_s"]
+        if predicted <= BUDGET_S:
+            second, note = LARGE, f"1M predicted at {predicted:.0f}s from the 100k rate: run"
+        else:
+            second = FALLBACK
+            note = (
+                f"1M predicted at {predicted:.0f}s from the 100k rate (budget {BUDGET_S}s) on "
+                "this server: ran 300k instead"
+            )
+        rows.append(_run_size(second, url))
     print(note, flush=True)
-    rows.append(_run_size(second, url))
     return report.write(
         "seed_plays",
         {
@@ -140,4 +148,8 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(asyncio.run(_child(int(sys.argv[2])))), flush=True)
     else:
-        run()
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--sizes", type=int, nargs="+")
+        parser.add_argument("--mongodb-url")
+        args = parser.parse_args()
+        run(args.sizes, args.mongodb_url)

@@ -120,7 +120,7 @@ class SongSync(Sync):
         limit = self.options.batch_size
         changed = (
             await self.db.songs.find(
-                _after("updated_at", checkpoint.changed_at, checkpoint.changed_id, horizon)
+                after_watermark("updated_at", checkpoint.changed_at, checkpoint.changed_id, horizon)
             )
             .sort([("updated_at", 1), ("_id", 1)])
             .limit(limit)
@@ -128,7 +128,7 @@ class SongSync(Sync):
         )
         deleted = (
             await self.db.song_tombstones.find(
-                _after("deleted_at", checkpoint.deleted_at, checkpoint.deleted_id, horizon)
+                after_watermark("deleted_at", checkpoint.deleted_at, checkpoint.deleted_id, horizon)
             )
             .sort([("deleted_at", 1), ("_id", 1)])
             .limit(limit)
@@ -284,7 +284,7 @@ async def run_with_backoff(
             backoff = min(backoff * 2, options.max_backoff_s)
 
 
-def _after(field: str, at: datetime, last_id: Any, horizon: datetime) -> dict[str, Any]:
+def after_watermark(field: str, at: datetime, last_id: Any, horizon: datetime) -> dict[str, Any]:
     """Rows strictly past (at, last_id) in (field, _id) order, and no younger than horizon."""
     past: dict[str, Any] = (
         {"$or": [{field: {"$gt": at}}, {field: at, "_id": {"$gt": last_id}}]}

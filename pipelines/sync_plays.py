@@ -6,68 +6,181 @@ commit slightly out of order; a play younger than the settle window waits a roun
 Each play is indexed under its own id into the month of its `played_at`, so a replay
 rewrites the same document: at-least-once delivery without duplicates. The song's
 artist and genre are copied in (one `$in` query per batch) for the dashboards.
+
+Plays go to the **live generation** (see `search/indices.py`), looked up once per
+batch: a full rebuild (`pipelines/reindex_plays.py`) moves it, and the next batch
+follows it. A listener's erasure is applied after the batch of plays, from the
+`listener_erasures` log, behind its own watermark (`deleted_at`, `deleted_id`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
+from elasticsearch import AsyncElasticsearch, NotFoundError
+from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.search.indices import plays_index
+from beatstream.search.indices import plays_alias, plays_generation, plays_index
 from beatstream.search.transform import play_document
 from pipelines import checkpoints, dead_letters
 from pipelines.bulk import BulkResult, item_failures
 from pipelines.checkpoints import Checkpoint
-from pipelines.sync import Row, Sync, poll_until_stopped, run_with_backoff
+from pipelines.sync import Row, Sync, after_watermark, poll_until_stopped, run_with_backoff
 
 SOURCE = "plays"
 CACHE_NAMESPACE = "plays"
+ERASURES = "listener_erasures"
+PIT_KEEP_ALIVE = "1m"
+PAGE = 1000
+
+
+async def play_operations(
+    db: AsyncDatabase[Row], prefix: str, generation: str, plays: list[Row]
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Bulk lines indexing `plays` into their months of `generation`, and the plays
+    that could not be transformed (with the reason).
+
+    Plays of an erased listener are skipped: one read just before the erasure
+    deleted it from MongoDB must not be indexed after the erasure was applied.
+    """
+    listener_ids = list({play.get("listener_id") for play in plays})
+    erased = {
+        e["listener_id"]
+        async for e in db[ERASURES].find({"listener_id": {"$in": listener_ids}}, {"listener_id": 1})
+    }
+    plays = [play for play in plays if play.get("listener_id") not in erased]
+    song_ids = list({play.get("song_id") for play in plays})
+    songs = {
+        s["_id"]: s
+        async for s in db.songs.find({"_id": {"$in": song_ids}}, {"artist": 1, "genre": 1})
+    }
+    operations: list[dict[str, Any]] = []
+    failures: list[tuple[str, str]] = []
+    for play in plays:
+        try:
+            played_at: datetime = play["played_at"]
+            doc = play_document(play, songs.get(play["song_id"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            failures.append((str(play.get("_id")), f"transform: {exc!r}"))
+            continue
+        index = plays_index(prefix, played_at.year, played_at.month, generation)
+        operations += [{"index": {"_index": index, "_id": str(play["_id"])}}, doc]
+    return operations, failures
+
+
+async def erase_listeners(
+    es: AsyncElasticsearch, alias: str, listener_ids: Iterable[str]
+) -> BulkResult:
+    """Delete every play of these listeners from the indices behind `alias`.
+
+    The local distribution has no `_delete_by_query`, so the plays are found with a
+    point in time and `search_after` (one consistent view however many pages) and
+    deleted in bulk. The alias is refreshed first: a play indexed moments ago is not
+    searchable before a refresh, and would survive its listener's erasure.
+    """
+    wanted = sorted(set(listener_ids))
+    result = BulkResult()
+    if not wanted:
+        return result
+    await es.indices.refresh(index=alias, ignore_unavailable=True, allow_no_indices=True)
+    try:
+        pit = await es.open_point_in_time(index=alias, keep_alive=PIT_KEEP_ALIVE)
+    except NotFoundError:  # no play index yet: nothing to erase
+        return result
+    pit_id = pit["id"]
+    after: list[Any] | None = None
+    try:
+        while True:
+            page = await es.search(
+                pit={"id": pit_id, "keep_alive": PIT_KEEP_ALIVE},
+                query={"terms": {"listener_id": wanted}},
+                sort=["_shard_doc"],
+                size=PAGE,
+                source=False,
+                search_after=after,
+            )
+            pit_id = page.get("pit_id", pit_id)
+            hits = page["hits"]["hits"]
+            if hits:
+                operations = [{"delete": {"_index": h["_index"], "_id": h["_id"]}} for h in hits]
+                result.add(item_failures((await es.bulk(operations=operations)).body))
+            if len(hits) < PAGE:
+                return result
+            after = hits[-1]["sort"]
+    finally:
+        await es.close_point_in_time(id=pit_id)
 
 
 class PlaySync(Sync):
+    @property
+    def alias(self) -> str:
+        return plays_alias(self.config.index_prefix)
+
     async def apply(self, plays: list[Row]) -> BulkResult:
-        song_ids = list({play["song_id"] for play in plays})
-        songs = {
-            s["_id"]: s
-            async for s in self.db.songs.find({"_id": {"$in": song_ids}}, {"artist": 1, "genre": 1})
-        }
-        operations: list[dict[str, Any]] = []
-        for play in plays:
-            played_at: datetime = play["played_at"]
-            index = plays_index(self.config.index_prefix, played_at.year, played_at.month)
-            operations += [
-                {"index": {"_index": index, "_id": str(play["_id"])}},
-                play_document(play, songs.get(play["song_id"])),
-            ]
-        response = await self.es.bulk(operations=operations)
-        result = item_failures(response.body)
+        prefix = self.config.index_prefix
+        generation = await plays_generation(self.es, prefix)
+        operations, failures = await play_operations(self.db, prefix, generation, plays)
+        result = BulkResult()
+        if operations:
+            result = item_failures((await self.es.bulk(operations=operations)).body)
+        result.failed = failures + result.failed
         await dead_letters.record(self.db, "sync", SOURCE, result.failed)
         if self.cache is not None:
             await self.cache.invalidate(CACHE_NAMESPACE)
         return result
 
+    async def apply_erasures(self, erasures: list[Row]) -> BulkResult:
+        result = await erase_listeners(
+            self.es, self.alias, (str(e["listener_id"]) for e in erasures)
+        )
+        await dead_letters.record(self.db, "erasure", SOURCE, result.failed)
+        if self.cache is not None and result.succeeded:
+            await self.cache.invalidate(CACHE_NAMESPACE)
+        return result
+
     async def poll_once(self, checkpoint: Checkpoint) -> int:
+        """One batch of plays past the watermark, then erasures past theirs.
+
+        Plays first: a play read from MongoDB just before its listener was erased is
+        then indexed before the erasure removes it, never after.
+        """
         ids: dict[str, Any] = {}
+        now = datetime.now(UTC)
         if self.options.settle_s:  # ObjectId time is whole seconds
-            settled = datetime.now(UTC) - timedelta(seconds=self.options.settle_s)
-            ids["$lt"] = ObjectId.from_datetime(settled)
+            ids["$lt"] = ObjectId.from_datetime(now - timedelta(seconds=self.options.settle_s))
         if isinstance(checkpoint.changed_id, ObjectId):
             ids["$gt"] = checkpoint.changed_id
         limit = self.options.batch_size
         query = {"_id": ids} if ids else {}
         plays = await self.db.play_events.find(query).sort("_id", 1).limit(limit).to_list(limit)
-        if not plays:
+        horizon = now - timedelta(seconds=self.options.settle_s)
+        erasures = (
+            await self.db[ERASURES]
+            .find(
+                after_watermark("erased_at", checkpoint.deleted_at, checkpoint.deleted_id, horizon)
+            )
+            .sort([("erased_at", 1), ("_id", 1)])
+            .limit(limit)
+            .to_list(limit)
+        )
+        if not plays and not erasures:
             return 0
-        await self.apply(plays)
-        checkpoint.changed_id = plays[-1]["_id"]
-        checkpoint.last_change_at = plays[-1]["_id"].generation_time
-        checkpoint.applied += len(plays)
+        if plays:
+            await self.apply(plays)
+            checkpoint.changed_id = plays[-1]["_id"]
+            checkpoint.last_change_at = plays[-1]["_id"].generation_time
+        if erasures:
+            await self.apply_erasures(erasures)
+            checkpoint.deleted_at = erasures[-1]["erased_at"]
+            checkpoint.deleted_id = erasures[-1]["_id"]
+        checkpoint.applied += len(plays) + len(erasures)
         checkpoint.mode, checkpoint.last_error = "polling", None
         await checkpoints.save(self.db, checkpoint)
-        return len(plays)
+        return len(plays) + len(erasures)
 
     async def catch_up(self) -> int:
         checkpoint = await checkpoints.load(self.db, SOURCE)

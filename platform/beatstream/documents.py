@@ -9,7 +9,7 @@ from __future__ import annotations
 from beanie import Document, View
 
 from beatstream.catalog.documents import Artist, Song, SongTombstone
-from beatstream.listeners.documents import Listener, PlayEvent
+from beatstream.listeners.documents import Listener, ListenerErasure, PlayEvent
 from beatstream.partners.documents import ApiKey, AuditEntry
 from beatstream.playlists.documents import Playlist
 from beatstream.thirdparty.documents import ConsentWithdrawal
@@ -19,6 +19,7 @@ DOCUMENT_MODELS: list[type[Document] | type[View]] = [
     Song,
     SongTombstone,
     Listener,
+    ListenerErasure,
     PlayEvent,
     Playlist,
     ConsentWithdrawal,

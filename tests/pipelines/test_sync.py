@@ -188,10 +188,19 @@ async def tcp_proxy(target_port: int) -> AsyncIterator[tuple[int, asyncio.Event]
         writers.update({writer, up_writer})
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
+    async def sever() -> None:
+        """Going down also cuts the open connections: a client holding a keep-alive
+        connection from before the outage would otherwise never notice it."""
+        await down.wait()
+        for writer in writers:
+            writer.close()
+
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    severing = asyncio.create_task(sever())
     try:
         yield server.sockets[0].getsockname()[1], down
     finally:
+        severing.cancel()
         server.close()
         for writer in writers:
             writer.close()

@@ -1,12 +1,12 @@
-"""The sync worker killed with SIGKILL at random points loses and duplicates nothing."""
+"""The sync worker killed with SIGKILL at random points loses and duplicates nothing.
+
+The same machinery runs at 100k changes in `bench/sync_kill.py`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import signal
-import sys
 
 import httpx
 from elasticsearch import AsyncElasticsearch
@@ -14,40 +14,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
+from bench.common import mixed_changes, sigkill, start_sync_worker, sync_worker_env
 from pipelines.check import check_songs
 from pipelines.sync import SongSync, SyncOptions
 from tests.fixtures.catalog import Factory
 
 CHANGES = 600
 KILLS = 10
-
-
-def _worker_env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MONGODB_URL": settings.mongodb.url,
-        "MONGODB_DB": settings.mongodb.db,
-        "ELASTICSEARCH_URL": settings.elasticsearch.url,
-        "ELASTICSEARCH_INDEX_PREFIX": settings.elasticsearch.index_prefix,
-        "REDIS_URL": settings.redis.url,
-        "REDIS_KEY_PREFIX": settings.redis.key_prefix,
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-async def _mixed_changes(client: httpx.AsyncClient, make_song: Factory, rng: random.Random) -> None:
-    """60% inserts, 30% updates, 10% deletes, through the API as clients make them."""
-    live: list[str] = []
-    for _ in range(CHANGES):
-        roll = rng.random()
-        if roll < 0.6 or not live:
-            live.append((await make_song())["id"])
-        elif roll < 0.9:
-            song_id = rng.choice(live)
-            await client.patch(f"/v1/songs/{song_id}", json={"duration_s": rng.randint(60, 600)})
-        else:
-            song_id = live.pop(rng.randrange(len(live)))
-            await client.delete(f"/v1/songs/{song_id}")
 
 
 async def test_sigkill_at_random_points_leaves_nothing_lost_unexpected_or_stale(
@@ -58,29 +31,24 @@ async def test_sigkill_at_random_points_leaves_nothing_lost_unexpected_or_stale(
     es_client: AsyncElasticsearch,
     rng: random.Random,
 ) -> None:
-    changes = asyncio.create_task(_mixed_changes(search_client, make_song, rng))
+    async def create() -> str:
+        return str((await make_song())["id"])
+
+    async def update(song_id: str) -> None:
+        await search_client.patch(f"/v1/songs/{song_id}", json={"duration_s": rng.randint(60, 600)})
+
+    async def delete(song_id: str) -> None:
+        await search_client.delete(f"/v1/songs/{song_id}")
+
+    changes = asyncio.create_task(mixed_changes(CHANGES, rng, create, update, delete))
+    env = sync_worker_env(search_settings)
     kills = 0
     while kills < KILLS or not changes.done():
-        worker = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "beatstream",
-            "sync",
-            "--follow",
-            "--mode",
-            "polling",
-            "--batch-size",
-            "20",
-            env=_worker_env(search_settings),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        worker = await start_sync_worker(env, batch_size=20)
         await asyncio.sleep(rng.uniform(1.0, 2.5))
-        assert worker.returncode is None, await worker.stderr.read() if worker.stderr else ""
-        worker.send_signal(signal.SIGKILL)
-        await asyncio.wait_for(worker.wait(), timeout=10)
+        await sigkill(worker)
         kills += 1
-    await changes
+    made = await changes
     await asyncio.sleep(0.2)
 
     final = SongSync(
@@ -91,5 +59,6 @@ async def test_sigkill_at_random_points_leaves_nothing_lost_unexpected_or_stale(
     report = await check_songs(mongo_db, es_client, search_settings.elasticsearch)
 
     assert kills >= KILLS
+    assert sum(made.values()) == CHANGES
     assert (report.lost, report.unexpected, report.stale) == ([], [], [])
     assert report.in_mongo == await mongo_db.songs.count_documents({}) > 0

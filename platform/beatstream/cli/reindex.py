@@ -1,4 +1,4 @@
-"""`beatstream reindex songs`: rebuild the songs search index from MongoDB, then swap."""
+"""`beatstream reindex songs|plays`: rebuild a search index from MongoDB, then swap."""
 
 from __future__ import annotations
 
@@ -15,25 +15,36 @@ from beatstream.errors import StoreUnavailableError
 from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import close_stores, open_stores, require_all_up
 from pipelines.reindex import ReindexReport, reindex_songs
+from pipelines.reindex_plays import reindex_plays
 
 console = Console(stderr=True)
 
 
 class Target(StrEnum):
     songs = "songs"
+    plays = "plays"
 
 
-async def _reindex(batch_size: int, concurrency: int) -> ReindexReport:
+REBUILDS = {Target.songs: reindex_songs, Target.plays: reindex_plays}
+SOURCES = {Target.songs: "songs", Target.plays: "play_events"}
+
+
+async def _reindex(target: Target, batch_size: int, concurrency: int) -> ReindexReport:
     settings = load_settings()
     stores = open_stores(settings)
     try:
         await require_all_up(stores, settings.startup.ping_timeout_s)
         await ensure_search_indices(stores.es, settings.elasticsearch)
-        total = await stores.mongo_db.songs.count_documents({})
-        columns = (TextColumn("songs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        total = await stores.mongo_db[SOURCES[target]].estimated_document_count()
+        columns = (
+            TextColumn(target.value),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task("songs", total=total)
-            return await reindex_songs(
+            task = progress.add_task(target.value, total=total)
+            return await REBUILDS[target](
                 stores.mongo_db,
                 stores.es,
                 settings.elasticsearch,
@@ -52,9 +63,10 @@ def reindex(
     ] = 2000,
     concurrency: Annotated[int, typer.Option(min=1, max=16, help="Bulk requests in flight.")] = 2,
 ) -> None:
-    """Stream MongoDB into a new index, verify the count, swap the alias, drop the old index."""
+    """Stream MongoDB into a new index (plays: a new generation of monthly indices), verify
+    the count, swap the alias, drop the old index."""
     try:
-        report = asyncio.run(_reindex(batch_size, concurrency))
+        report = asyncio.run(_reindex(target, batch_size, concurrency))
     except StoreUnavailableError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
         raise typer.Exit(code=1) from None

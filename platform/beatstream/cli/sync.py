@@ -16,7 +16,8 @@ from beatstream.errors import StoreUnavailableError
 from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
-from pipelines.check import check_songs, repair_songs
+from pipelines.check import CheckReport, check_songs, repair_songs
+from pipelines.check_plays import check_plays
 from pipelines.sync import SongSync, SyncOptions
 from pipelines.sync_plays import PlaySync
 
@@ -57,27 +58,35 @@ async def _follow(songs: SongSync, plays: PlaySync, mode: SyncMode) -> int:
     return 0
 
 
-async def _check(songs: SongSync, repair: bool) -> int:
-    report = await check_songs(songs.db, songs.es, songs.config)
+def _print(source: str, report: CheckReport) -> None:
     for label, ids in (
         ("lost", report.lost),
         ("unexpected", report.unexpected),
         ("stale", report.stale),
     ):
         shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
-        console.print(f"{label}: {len(ids)}{'  ' + shown if ids else ''}", highlight=False)
+        console.print(f"{source} {label}: {len(ids)}{'  ' + shown if ids else ''}", highlight=False)
     console.print(
-        f"mongodb: {report.in_mongo}  elasticsearch: {report.in_elasticsearch}", highlight=False
+        f"{source} mongodb: {report.in_mongo}  elasticsearch: {report.in_elasticsearch}",
+        highlight=False,
     )
+
+
+async def _check(songs: SongSync, plays: PlaySync, repair: bool) -> int:
+    """Songs are checked and (with --repair) repaired; plays are checked only."""
+    report = await check_songs(songs.db, songs.es, songs.config)
+    _print("songs", report)
+    played = await check_plays(plays.db, plays.es, plays.alias)
+    _print("plays", played)
     if report.clean:
-        return 0
+        return 0 if played.clean else 1
     if not repair:
         return 1
     repaired = await repair_songs(songs, report)
     await songs.es.indices.refresh(index=songs.alias)
     after = await check_songs(songs.db, songs.es, songs.config)
     console.print(f"repaired {repaired}; now clean: {after.clean}", highlight=False)
-    return 0 if after.clean else 1
+    return 0 if after.clean and played.clean else 1
 
 
 def sync(
@@ -95,7 +104,7 @@ def sync(
         if follow:
             return await _follow(songs, plays, mode)
         if check:
-            return await _check(songs, repair)
+            return await _check(songs, plays, repair)
         applied = await songs.catch_up()
         played = await plays.catch_up()
         console.print(f"applied {applied} song changes and {played} plays", highlight=False)

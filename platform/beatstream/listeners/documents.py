@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from beatstream.auth.principals import Role
-from beatstream.common.documents import VersionedDocument
+from beatstream.common.documents import VersionedDocument, utcnow
 
 
 class SubscriptionActionType(StrEnum):
@@ -93,4 +93,24 @@ class PlayEvent(Document):
                 [("listener_id", ASCENDING), ("played_at", DESCENDING), ("_id", DESCENDING)],
                 name="listener_played_id",
             ),
+        ]
+
+
+class ListenerErasure(Document):
+    """A listener was erased: their plays must also leave the search indices.
+
+    Written before the listener's plays are deleted from MongoDB, so the play sync
+    (which can no longer see deleted plays) learns which documents to remove; it
+    follows this log by `(erased_at, _id)` as the song sync follows tombstones.
+    """
+
+    listener_id: PydanticObjectId
+    erased_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "listener_erasures"
+        indexes = [
+            IndexModel([("erased_at", ASCENDING), ("_id", ASCENDING)], name="erased_id"),
+            # Each batch of plays is checked against the log before it is indexed.
+            IndexModel([("listener_id", ASCENDING)], name="listener_id"),
         ]

@@ -16,7 +16,12 @@ from beatstream.common.documents import utcnow
 from beatstream.common.pagination import SortSpec, after_cursor, decode_cursor, encode_cursor
 from beatstream.common.repository import versioned_delete, versioned_update
 from beatstream.errors import ConflictError, PreconditionFailedError
-from beatstream.listeners.documents import Listener, PlayEvent, SubscriptionAction
+from beatstream.listeners.documents import (
+    Listener,
+    ListenerErasure,
+    PlayEvent,
+    SubscriptionAction,
+)
 
 # Newest first, ties broken by `_id`: the order of both play indexes.
 PLAYS_NEWEST_FIRST = SortSpec("-played_at", "played_at", descending=True)
@@ -92,6 +97,10 @@ def _action_document(action: SubscriptionAction) -> dict[str, Any]:
 
 async def delete_listener(listener_id: PydanticObjectId, expected: int | None) -> bool:
     return await versioned_delete(Listener, listener_id, expected)
+
+
+async def record_erasure(listener_id: PydanticObjectId) -> None:
+    await ListenerErasure(listener_id=listener_id).insert()
 
 
 async def delete_plays_of(listener_id: PydanticObjectId) -> int:

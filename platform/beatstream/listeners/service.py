@@ -78,10 +78,15 @@ async def add_action(listener: Listener, data: ActionIn, expected: int | None) -
 
 
 async def delete_listener(listener: Listener, expected: int | None, cache: ResponseCache) -> None:
-    """Erasure: the listener and every play of theirs (plays are personal data too)."""
+    """Erasure: the listener and every play of theirs (plays are personal data too).
+
+    The erasure is logged before the plays are deleted: the play sync cannot see a
+    deleted play, so the log is how their copies leave the search indices.
+    """
     assert listener.id is not None
     if not await repository.delete_listener(listener.id, expected):
         raise listener_not_found(listener.id)
+    await repository.record_erasure(listener.id)
     await repository.delete_plays_of(listener.id)
     await thirdparty.listener_left(listener.listener_key, cache)
 

@@ -128,9 +128,45 @@ def plays_alias(prefix: str) -> str:
     return f"{prefix}-plays"
 
 
-def plays_index(prefix: str, year: int, month: int) -> str:
-    """The monthly index a play at that time is written to."""
-    return f"{prefix}-plays-v{PLAYS_VERSION}-{year:04d}.{month:02d}"
+def _plays_stem(prefix: str) -> str:
+    return f"{prefix}-plays-v{PLAYS_VERSION}-"
+
+
+def plays_index(prefix: str, year: int, month: int, generation: str = "") -> str:
+    """The monthly index of a generation that a play at that time is written to.
+
+    Generation "" is the original naming (`{prefix}-plays-v1-2024.01`), so indices made
+    before rebuilds existed keep serving; each full rebuild writes a new generation
+    (`{prefix}-plays-v1-g20261126t0300-2024.01`) beside the live one.
+    """
+    tag = f"g{generation}-" if generation else ""
+    return f"{_plays_stem(prefix)}{tag}{year:04d}.{month:02d}"
+
+
+def plays_generation_patterns(prefix: str, generation: str) -> list[str]:
+    """Index patterns matching exactly one generation's monthly indices.
+
+    Generation "" names start with the year (1xxx or 2xxx), never with `g`, so its
+    patterns cannot match a rebuild's indices.
+    """
+    stem = _plays_stem(prefix)
+    return [f"{stem}g{generation}-*"] if generation else [f"{stem}1*", f"{stem}2*"]
+
+
+def plays_generation_of(prefix: str, index: str) -> str | None:
+    """The generation an index belongs to; None for a name outside the scheme."""
+    stem = _plays_stem(prefix)
+    if not index.startswith(stem):
+        return None
+    rest = index.removeprefix(stem)
+    if rest.startswith("g") and "-" in rest:
+        return rest[1:].rsplit("-", 1)[0]
+    return "" if rest[:1] in {"1", "2"} else None
+
+
+def new_plays_generation() -> str:
+    """Sortable by build time, unique between two builds in the same second."""
+    return datetime.now(UTC).strftime("%Y%m%dt%H%M%S") + secrets.token_hex(2)
 
 
 def _settings(config: ElasticsearchSettings) -> dict[str, Any]:
@@ -159,14 +195,7 @@ async def create_songs_index(
     """A fresh songs index. `bulk_load`: no refreshes, no replicas and an asynchronous
     translog until `finish_bulk_load` (a crash mid-load loses only an index nobody reads)."""
     index = SONGS.physical(config.index_prefix)
-    settings = _settings(config)
-    if bulk_load:
-        settings = {
-            **settings,
-            "refresh_interval": "-1",
-            "number_of_replicas": 0,
-            "translog": {"durability": "async"},
-        }
+    settings = _bulk_load(_settings(config)) if bulk_load else _settings(config)
     await es.indices.create(index=index, settings=settings, mappings=SONGS.mappings)
     return index
 
@@ -227,19 +256,87 @@ async def swap_alias(es: AsyncElasticsearch, alias: str, old: list[str], new: st
     await es.indices.update_aliases(actions=actions)
 
 
-async def ensure_plays_template(es: AsyncElasticsearch, config: ElasticsearchSettings) -> None:
-    """Every `{prefix}-plays-v*-YYYY.MM` index gets the play mapping and the read alias."""
+def _bulk_load(settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **settings,
+        "refresh_interval": "-1",
+        "number_of_replicas": 0,
+        "translog": {"durability": "async"},
+    }
+
+
+def _plays_template(prefix: str) -> str:
+    return f"{prefix}-plays"
+
+
+async def _recorded_generation(es: AsyncElasticsearch, prefix: str) -> str | None:
+    """The generation the alias template records; None before this scheme existed."""
+    found = await es.options(ignore_status=404).indices.get_index_template(
+        name=_plays_template(prefix)
+    )
+    for template in found.get("index_templates", []):
+        generation = template["index_template"].get("_meta", {}).get("generation")
+        return None if generation is None else str(generation)
+    return None
+
+
+async def plays_generation(es: AsyncElasticsearch, prefix: str) -> str:
+    """The live generation: the one new months join the read alias in.
+
+    Kept in the alias template's `_meta` rather than derived from the alias, so it is
+    known even before the generation has any index (a fresh install, an empty rebuild).
+    Indices from before rebuilds existed are generation "".
+    """
+    return await _recorded_generation(es, prefix) or ""
+
+
+async def ensure_plays_template(
+    es: AsyncElasticsearch, config: ElasticsearchSettings, generation: str | None = None
+) -> None:
+    """Two templates, so a half-built generation never joins the read alias.
+
+    - `{prefix}-plays` (priority 100): the live generation's monthly indices get the
+      play mapping and the read alias; a month the sync writes first is created
+      already readable. `generation` moves it (a rebuild's swap); None keeps it.
+    - `{prefix}-plays-build` (priority 50): every other generation's indices get the
+      mapping in bulk-load settings (no refreshes, no replicas) and **no alias**.
+
+    A template from before generations (pattern `v1-*`, which would also match build
+    indices, alias and all) is narrowed to generation "" here; a rebuild calls this
+    before it creates any index.
+    """
     prefix = config.index_prefix
     await es.indices.put_index_template(
-        name=f"{prefix}-plays",
-        index_patterns=[f"{prefix}-plays-v{PLAYS_VERSION}-*"],
+        name=f"{prefix}-plays-build",
+        index_patterns=[f"{_plays_stem(prefix)}g*"],
+        template={"settings": _bulk_load(_settings(config)), "mappings": PLAY_MAPPINGS},
+        priority=50,
+    )
+    if generation is None:
+        if await _recorded_generation(es, prefix) is not None:
+            return  # never rewritten at start-up: that could undo a rebuild's swap
+        generation = ""
+    await es.indices.put_index_template(
+        name=_plays_template(prefix),
+        index_patterns=plays_generation_patterns(prefix, generation),
         template={
             "settings": _settings(config),
             "mappings": PLAY_MAPPINGS,
             "aliases": {plays_alias(prefix): {}},
         },
         priority=100,
+        meta={"generation": generation},
     )
+
+
+async def plays_indices(es: AsyncElasticsearch, prefix: str) -> dict[str, str]:
+    """Every monthly play index under `prefix`, with its generation."""
+    found = await es.indices.get(index=f"{_plays_stem(prefix)}*", allow_no_indices=True)
+    return {
+        index: generation
+        for index in found.body
+        if (generation := plays_generation_of(prefix, index)) is not None
+    }
 
 
 async def ensure_search_indices(es: AsyncElasticsearch, config: ElasticsearchSettings) -> None:
