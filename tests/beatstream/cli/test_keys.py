@@ -21,7 +21,9 @@ def keys_cli(settings: Settings, mongo_db: AsyncDatabase[MongoDocument]) -> Keys
 
 class KeysCli:
     def __init__(self, url: str, db: str) -> None:
-        self.env = {"MONGODB_URL": url, "MONGODB_DB": db, "MONGODB_CONNECT_TIMEOUT_MS": "1000"}
+        # Generous: a busy shared MongoDB must not read as a down one. The down-server
+        # test points at a closed port, which is refused at once anyway.
+        self.env = {"MONGODB_URL": url, "MONGODB_DB": db, "MONGODB_CONNECT_TIMEOUT_MS": "10000"}
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         return run_cli("keys", *args, env=self.env)
@@ -87,6 +89,7 @@ def test_list_never_shows_secrets_and_revoke_marks_the_key(keys_cli: KeysCli) ->
 
 def test_mongodb_unreachable_is_one_line_exit_1(keys_cli: KeysCli) -> None:
     keys_cli.env["MONGODB_URL"] = f"mongodb://127.0.0.1:{unused_port()}/?directConnection=true"
+    keys_cli.env["MONGODB_CONNECT_TIMEOUT_MS"] = "1000"
 
     result = keys_cli("list")
 
