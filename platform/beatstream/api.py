@@ -11,7 +11,7 @@ from beatstream.auth.router import router as auth_router
 from beatstream.catalog.router import router as catalog_router
 from beatstream.common.query_guard import reject_operator_query_keys
 from beatstream.listeners.router import router as listeners_router
-from beatstream.partners.router import audit_router
+from beatstream.partners.router import audit_router, keys_router
 from beatstream.playlists.router import router as playlists_router
 from beatstream.search.router import router as search_router
 from beatstream.thirdparty.router import router as thirdparty_router
@@ -24,6 +24,7 @@ v1.include_router(playlists_router)
 v1.include_router(admin_router)
 v1.include_router(admin_sync_router)
 v1.include_router(audit_router)
+v1.include_router(keys_router)
 v1.include_router(search_router)
 v1.include_router(analytics_router)
 v1.include_router(thirdparty_router)

@@ -9,7 +9,7 @@ from typing import Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from beatstream.common.inputs import OutputModel
+from beatstream.common.inputs import InputModel, OutputModel
 from beatstream.common.pagination import PageQuery
 
 # The third-party views a key can be scoped to. Kept here, not imported from
@@ -64,6 +64,27 @@ class ApiKeyOut(OutputModel):
     rate_limit: int | None
     created_at: datetime
     revoked_at: datetime | None
+
+
+class ApiKeyCreate(InputModel):
+    """`POST /v1/admin/keys`: what `beatstream keys create` takes, over HTTP."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["acme"])
+    scopes: list[str] = Field(min_length=1, max_length=10, examples=[["views:read"]])
+    rate_limit: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="Requests per window; none = default."
+    )
+
+    @field_validator("scopes")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        return normalize_scopes(value)
+
+
+class ApiKeyCreated(ApiKeyOut):
+    """The one answer that carries the key itself: store it now, it is never shown again."""
+
+    key: str
 
 
 class AuditEntryOut(OutputModel):

@@ -52,6 +52,7 @@ class World:
     self_email: str
     other_id: str
     playlist_id: str
+    key_id: str  # a live partner API key
 
 
 Request = Callable[[World, random.Random], tuple[str, dict[str, Any]]]
@@ -93,6 +94,10 @@ def own_plays(ok: int) -> dict[Caller, int]:
         Caller.editor: 403,
         Caller.admin: ok,
     }
+
+
+def admins(ok: int) -> dict[Caller, int]:
+    return {**editors(ok), Caller.editor: 403}
 
 
 def with_token(ok: int) -> dict[Caller, int]:
@@ -187,6 +192,14 @@ MATRIX: dict[str, Row] = {
         ),
         owner(200),
     ),
+    # Partner keys: admins
+    "POST /v1/admin/keys": Row(
+        lambda w, _: ("/v1/admin/keys", {"json": {"name": "acme", "scopes": ["views:read"]}}),
+        admins(201),
+    ),
+    "DELETE /v1/admin/keys/{key_id}": Row(
+        lambda w, _: (f"/v1/admin/keys/{w.key_id}", {}), admins(204)
+    ),
 }
 
 
@@ -228,6 +241,8 @@ async def world(
         f"/v1/playlists/{playlist_id}/songs", json={"song_ids": [song["id"], song["id"]]}
     )
     assert added.status_code == 200, added.text
+    key = await client.post("/v1/admin/keys", json={"name": "acme", "scopes": ["views:read"]})
+    assert key.status_code == 201, key.text
     return World(
         artist_id=artist["id"],
         spare_artist_id=spare_artist["id"],
@@ -237,6 +252,7 @@ async def world(
         self_email=me["email"],
         other_id=other["id"],
         playlist_id=playlist_id,
+        key_id=key.json()["key_id"],
     )
 
 
