@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,12 @@ class StackConfig(BaseSettings):
     elasticsearch_version: str = "9.5.3"
     java_home: str | None = None
     elasticsearch_heap: str = "768m"
+    # mongo-java-server's backend (docs/mongodb-stand-in.md): `memory` is about 30x
+    # faster to load and never bloats or corrupts a file, but forgets everything at
+    # `stack down`; `h2` keeps data in one file across restarts.
+    mongodb_backend: Literal["memory", "h2"] = "memory"
+    # Either backend keeps its indexes (memory: all data too) on the heap.
+    mongodb_heap: str = Field(default="4g", pattern=r"^[0-9]+[mg]$")
     start_timeout_s: float = Field(default=180.0, gt=0)
 
     @property
