@@ -58,31 +58,52 @@ async def view_page(
     """Up to `limit + 1` rows after `after` in `sort_field` order (one more tells the
     caller whether there is a next page)."""
     view = active[name]
+    return await (await _aggregate(active, view, _keyset(view, after, limit + 1))).to_list(None)
+
+
+def _keyset(view: ViewDefinition, after: str | None, limit: int) -> list[Stage]:
+    """Up to `limit` rows after `after`, in `sort_field` order."""
     paging: list[Stage] = [] if after is None else [{"$match": {view.sort_field: {"$gt": after}}}]
-    paging += [{"$sort": {view.sort_field: 1}}, {"$limit": limit + 1}]
-    return await (await _aggregate(active, view, paging)).to_list(None)
+    return [*paging, {"$sort": {view.sort_field: 1}}, {"$limit": limit}]
 
 
-async def view_rows(active: ActiveViews, name: ViewName, batch_size: int) -> AsyncIterator[Row]:
-    """Every row of the view, `batch_size` per round trip, unsorted (an export needs no
-    order, and without a sort the server streams instead of sorting).
-
-    Rows come as `RawBSONDocument`s, each decoded only when the caller reads it and
-    released once consumed. MongoDB honours `batchSize`, so memory holds one batch.
-    The stand-in answers an aggregation in one reply whatever `batchSize` asks
-    (measured: 5,000 rows in the first batch of `batchSize: 10`; it also breaks
-    PyMongo's raw-batch cursors, which expect an empty first batch): there the whole
-    view is in memory at once, but as raw BSON, several times smaller than decoded
-    rows. docs/thirdparty.md has the measured figures.
-    """
-    source, pipeline = _plan(active, active[name], [])
-    raw = source.with_options(
+def _raw(source: AsyncCollection[MongoDocument]) -> AsyncCollection[MongoDocument]:
+    """Rows as `RawBSONDocument`s: each decoded only when read, released once consumed."""
+    return source.with_options(
         codec_options=source.codec_options.with_options(document_class=RawBSONDocument)
     )
-    cursor = await raw.aggregate(pipeline, batchSize=batch_size)
-    async with cursor:
-        async for row in cursor:
+
+
+async def view_rows(
+    active: ActiveViews, name: ViewName, batch_size: int, page_size: int
+) -> AsyncIterator[Row]:
+    """Every row of the view, holding one batch (or one page) in memory at a time.
+
+    MongoDB honours `batchSize`, so one unsorted aggregation streams the whole view
+    (without a sort the server streams instead of sorting). The stand-in answers an
+    aggregation in one reply whatever `batchSize` asks (capability
+    `aggregate_batches`; measured: 5,000 rows in the first batch of `batchSize: 10`),
+    which would put the whole view in memory at once: there a per-row view is read
+    in keyset pages of `page_size` instead, the same paging the JSON pages use. An
+    aggregate view's rows are groups, few however many listeners there are.
+    """
+    view = active[name]
+    if active.streams_aggregations or not view.per_row:
+        source, pipeline = _plan(active, view, [])
+        cursor = await _raw(source).aggregate(pipeline, batchSize=batch_size)
+        async with cursor:
+            async for row in cursor:
+                yield row
+        return
+    after: str | None = None
+    while True:
+        source, pipeline = _plan(active, view, _keyset(view, after, page_size))
+        page = await (await _raw(source).aggregate(pipeline)).to_list(None)
+        for row in page:
             yield row
+        if len(page) < page_size:
+            return
+        after = page[-1][view.sort_field]
 
 
 def _after(time_field: str, position: FeedPosition | None, kind: int) -> list[Stage]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 CACHE_NAMESPACE = "thirdparty"
 # Rows per MongoDB round trip of an export, and lines per chunk written to the socket.
 EXPORT_BATCH = 1000
+# Rows per keyset page where the server's aggregations do not stream (the stand-in):
+# bigger pages mean fewer scans there, smaller ones less memory.
+EXPORT_PAGE = 5000
 EXPORT_CHUNK = 500
 
 ROW_MODELS: dict[ViewName, type[OutputModel]] = {
@@ -83,6 +86,7 @@ def check_query(view: ViewName, query: ViewQuery) -> None:
 # the probe (a scratch database created and dropped) costs about 30 ms on the stand-in,
 # which every app start (each test builds one) would otherwise pay again.
 _SERVER_HAS_VIEWS: dict[str, bool] = {}
+_SERVER_STREAMS_AGGREGATIONS: dict[str, bool] = {}
 
 
 async def start_views(
@@ -91,12 +95,17 @@ async def start_views(
     url: str,
     min_group_size: int,
 ) -> ActiveViews:
-    """At start: find out whether the server really has views, then `ensure_views`."""
+    """At start: find out whether the server really has views (then `ensure_views`) and
+    whether its aggregations stream, once per server and process."""
     if url not in _SERVER_HAS_VIEWS:
         _SERVER_HAS_VIEWS[url] = (await detect_capability(client, "views")).available
-    return await ensure_views(
+        _SERVER_STREAMS_AGGREGATIONS[url] = (
+            await detect_capability(client, "aggregate_batches")
+        ).available
+    active = await ensure_views(
         db, build_views(min_group_size), server_has_views=_SERVER_HAS_VIEWS[url]
     )
+    return replace(active, streams_aggregations=_SERVER_STREAMS_AGGREGATIONS[url])
 
 
 # Sealed cursors: opaque, bound to their view, unforgeable (see pseudonyms.py)
@@ -214,7 +223,7 @@ async def export_lines(
     """The whole view as NDJSON, in chunks: memory holds one batch, however big the view."""
     model = ROW_MODELS[view]
     chunk: list[bytes] = []
-    async for row in repository.view_rows(active, view, EXPORT_BATCH):
+    async for row in repository.view_rows(active, view, EXPORT_BATCH, EXPORT_PAGE):
         chunk.append(model.model_validate(row).model_dump_json().encode())
         if len(chunk) >= EXPORT_CHUNK:
             yield b"\n".join(chunk) + b"\n"

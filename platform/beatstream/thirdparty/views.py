@@ -223,6 +223,9 @@ class ActiveViews:
 
     mode: ViewMode
     definitions: dict[ViewName, ViewDefinition] = field(default_factory=dict)
+    # Whether the server's aggregation cursors honour `batchSize` (capability
+    # `aggregate_batches`); when not, a whole-view export goes page by page.
+    streams_aggregations: bool = True
 
     def __getitem__(self, name: ViewName) -> ViewDefinition:
         return self.definitions[name]
