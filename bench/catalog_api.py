@@ -52,6 +52,8 @@ def run() -> Path:
         "REDIS_URL": settings.redis.url,
         "LOG_LEVEL": "WARNING",
         "SECURITY_JWT_SECRET": secret,
+        # Two workers must share it (`serve --workers 2` refuses to start without).
+        "THIRDPARTY_PSEUDONYM_SECRET": secrets.token_urlsafe(48),
     }
     rows: list[dict[str, Any]] = []
     try:

@@ -7,6 +7,24 @@ import uvicorn
 
 from beatstream.cli.settings import load_settings
 from beatstream.logs import logging_config
+from beatstream.settings import Settings
+
+
+def _require_shared_secrets(settings: Settings) -> None:
+    """Several workers must share their secrets: a token signed by one would fail on the
+    others, and each would give the same listener a different pseudonymous key. One
+    process may make its own (the lifespan warns), several may not."""
+    missing = [
+        name
+        for name, value in (
+            ("SECURITY_JWT_SECRET", settings.security.jwt_secret),
+            ("THIRDPARTY_PSEUDONYM_SECRET", settings.thirdparty.pseudonym_secret),
+        )
+        if value is None
+    ]
+    if missing:
+        typer.echo(f"error: --workers > 1 needs {' and '.join(missing)} set", err=True)
+        raise typer.Exit(code=2)
 
 
 def serve(
@@ -17,6 +35,8 @@ def serve(
 ) -> None:
     """Serve the API (docs at /docs). Exits non-zero if a store cannot be reached."""
     settings = load_settings()
+    if workers > 1:
+        _require_shared_secrets(settings)
     uvicorn.run(
         "beatstream.app:create_app",
         factory=True,

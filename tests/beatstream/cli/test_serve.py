@@ -74,3 +74,31 @@ def test_serve_rejects_a_url_its_client_cannot_parse(
     assert "Traceback" not in result.stderr
     assert "topsecret" not in result.stderr
     assert "mongodb unreachable at mongodb://app:***@db:notaport/: invalid URL" in result.stderr
+
+
+def test_several_workers_refuse_to_start_without_shared_secrets() -> None:
+    """Checked before any store is contacted: exit 2 naming both variables."""
+    result = run_cli(
+        "serve",
+        "--workers",
+        "2",
+        env={"SECURITY_JWT_SECRET": "", "THIRDPARTY_PSEUDONYM_SECRET": ""},
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --workers > 1 needs SECURITY_JWT_SECRET and THIRDPARTY_PSEUDONYM_SECRET set"
+    ]
+
+
+def test_several_workers_name_only_the_missing_secret() -> None:
+    result = run_cli(
+        "serve",
+        "--workers",
+        "2",
+        env={"SECURITY_JWT_SECRET": "j" * 32, "THIRDPARTY_PSEUDONYM_SECRET": ""},
+    )
+
+    assert result.returncode == 2
+    assert "THIRDPARTY_PSEUDONYM_SECRET" in result.stderr
+    assert "SECURITY_JWT_SECRET" not in result.stderr
