@@ -25,7 +25,6 @@ from elsewhere. Scratch indices, template, Redis keys and database are removed.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 import uuid
@@ -42,7 +41,7 @@ from beatstream.search.transform import song_document
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client, create_redis_client
 from bench import report
-from bench.common import concurrent_gets, served, stack_settings
+from bench.common import concurrent_gets, process_env, served, stack_settings
 from seed.builders import COUNTRIES, artist_payload, song_payload
 
 SONGS_COUNT = 10_000
@@ -144,17 +143,7 @@ def run() -> Path:
             "redis": base.redis.model_copy(update={"key_prefix": f"bench:analytics:{scratch}:"}),
         }
     )
-    env = {
-        **os.environ,
-        "MONGODB_URL": settings.mongodb.url,
-        "MONGODB_DB": settings.mongodb.db,
-        "ELASTICSEARCH_URL": settings.elasticsearch.url,
-        "ELASTICSEARCH_INDEX_PREFIX": settings.elasticsearch.index_prefix,
-        "ELASTICSEARCH_MANAGE_INDICES": "true",
-        "REDIS_URL": settings.redis.url,
-        "REDIS_KEY_PREFIX": settings.redis.key_prefix,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = process_env(settings, ELASTICSEARCH_MANAGE_INDICES="true")
     table: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     try:

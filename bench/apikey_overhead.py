@@ -17,10 +17,7 @@ Also timed in-process, to split the difference: `authenticate` without a cache
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,7 +37,7 @@ from beatstream.ratelimit import RateLimiter
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_mongo_client, create_redis_client
 from bench import report
-from bench.common import free_port, stack_settings, summary, time_each
+from bench.common import process_env, serving, stack_settings, summary, time_each
 
 ROUNDS = 5
 REQUESTS_PER_ROUND = 1500
@@ -69,49 +66,24 @@ def create_bench_app() -> FastAPI:
 
 
 def _env(settings: Settings, prefix: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MONGODB_URL": settings.mongodb.url,
-        "MONGODB_DB": settings.mongodb.db,
-        "ELASTICSEARCH_URL": settings.elasticsearch.url,
-        "ELASTICSEARCH_MANAGE_INDICES": "false",
-        "REDIS_URL": settings.redis.url,
-        "REDIS_KEY_PREFIX": prefix,
-        # Far above what the run sends: the check is measured, not the refusals.
-        "RATELIMIT_KEY_LIMIT": "1000000",
-        "RATELIMIT_ANONYMOUS_LIMIT": "1000000",
-        "LOG_LEVEL": "WARNING",
-    }
+    return process_env(
+        settings,
+        ELASTICSEARCH_MANAGE_INDICES="false",
+        REDIS_KEY_PREFIX=prefix,
+        # On, since the limiter is part of the keyed path, but far above what the run
+        # sends: the check is measured, not the refusals.
+        RATELIMIT_ENABLED="true",
+        RATELIMIT_KEY_LIMIT="1000000",
+        RATELIMIT_ANONYMOUS_LIMIT="1000000",
+    )
 
 
 @contextmanager
 def _served(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "uvicorn", "--factory", "bench.apikey_overhead:create_bench_app",
-            "--port", str(port), "--no-access-log", "--log-level", "warning",
-        ],
-        env=env,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}")
-            try:
-                if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start within 60 s")
-            time.sleep(0.3)
+    """The bench app (the real app plus two probe routes) under uvicorn."""
+    args = ["uvicorn", "--factory", "bench.apikey_overhead:create_bench_app"]
+    with serving([*args, "--no-access-log", "--log-level", "warning"], env) as (base_url, _):
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 async def _round(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> dict[str, float]:

@@ -12,7 +12,6 @@ requests one at a time, all scenarios in one run so they compare:
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import secrets
 import time
@@ -21,10 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pymongo import AsyncMongoClient
 
 from bench import report
-from bench.common import bearer, served, stack_settings, summary, time_each
+from bench.common import (
+    bearer,
+    drop_scratch_db,
+    process_env,
+    served,
+    stack_settings,
+    summary,
+    time_each,
+)
 from seed.builders import artist_payload, listener_payload, song_payload
 
 READS = 300
@@ -106,28 +112,17 @@ async def _measure(base_url: str, secret: str) -> list[dict[str, Any]]:
 def run() -> Path:
     settings = stack_settings()
     secret = secrets.token_urlsafe(48)
-    env = {
-        **os.environ,
-        "MONGODB_URL": settings.mongodb.url,
-        "MONGODB_DB": settings.mongodb.db,
-        "ELASTICSEARCH_URL": settings.elasticsearch.url,
-        "ELASTICSEARCH_MANAGE_INDICES": "false",
-        "REDIS_URL": settings.redis.url,
-        "REDIS_KEY_PREFIX": f"bench:{uuid.uuid4().hex[:8]}:",
-        "LOG_LEVEL": "WARNING",
-        "SECURITY_JWT_SECRET": secret,
-    }
+    env = process_env(
+        settings,
+        ELASTICSEARCH_MANAGE_INDICES="false",
+        REDIS_KEY_PREFIX=f"bench:{uuid.uuid4().hex[:8]}:",
+        SECURITY_JWT_SECRET=secret,
+    )
     try:
         with served(env) as base_url:
             rows = asyncio.run(_measure(base_url, secret))
     finally:
-
-        async def drop() -> None:
-            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb.url)
-            await client.drop_database(settings.mongodb.db)
-            await client.close()
-
-        asyncio.run(drop())
+        drop_scratch_db(settings)
     return report.write("auth_overhead", {"rows": rows}, rows)
 
 

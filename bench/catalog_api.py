@@ -9,17 +9,22 @@ one run (1 vs 2 workers, item vs page), not with figures from elsewhere.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import secrets
 from pathlib import Path
 from typing import Any
 
 import httpx
-from pymongo import AsyncMongoClient
 
 from bench import report
-from bench.common import bearer, concurrent_gets, served, stack_settings
+from bench.common import (
+    bearer,
+    concurrent_gets,
+    drop_scratch_db,
+    process_env,
+    served,
+    stack_settings,
+)
 from seed.builders import artist_payload, song_payload
 
 SONGS = 2_000
@@ -44,17 +49,12 @@ async def _seed(base_url: str, secret: str) -> list[str]:
 def run() -> Path:
     settings = stack_settings()
     secret = secrets.token_urlsafe(48)
-    env = {
-        **os.environ,
-        "MONGODB_URL": settings.mongodb.url,
-        "MONGODB_DB": settings.mongodb.db,
-        "ELASTICSEARCH_URL": settings.elasticsearch.url,
-        "REDIS_URL": settings.redis.url,
-        "LOG_LEVEL": "WARNING",
-        "SECURITY_JWT_SECRET": secret,
+    env = process_env(
+        settings,
+        SECURITY_JWT_SECRET=secret,
         # Two workers must share it (`serve --workers 2` refuses to start without).
-        "THIRDPARTY_PSEUDONYM_SECRET": secrets.token_urlsafe(48),
-    }
+        THIRDPARTY_PSEUDONYM_SECRET=secrets.token_urlsafe(48),
+    )
     rows: list[dict[str, Any]] = []
     try:
         with served(env) as base_url:
@@ -83,13 +83,7 @@ def run() -> Path:
                         }
                     )
     finally:
-
-        async def drop() -> None:
-            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb.url)
-            await client.drop_database(settings.mongodb.db)
-            await client.close()
-
-        asyncio.run(drop())
+        drop_scratch_db(settings)
     return report.write("catalog_api", {"rows": rows}, rows)
 
 

@@ -85,40 +85,34 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """`beatstream serve` in its own process on a free port; yields its base URL."""
+def serving(args: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """`python -m <args> --port <free port>` in its own process, once `/health/live`
+    answers: yields (base URL, pid); stopped when the block ends."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "beatstream",
-            "serve",
-            "--workers",
-            str(workers),
-            "--port",
-            str(port),
-        ],
-        env=env,
-    )
+    process = subprocess.Popen([sys.executable, "-m", *args, "--port", str(port)], env=env)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited with {process.returncode}")
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not start within 60 s")
             time.sleep(0.3)
-        yield base_url
+        yield base_url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def served(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """`beatstream serve` in its own process on a free port; yields its base URL."""
+    with serving(["beatstream", "serve", "--workers", str(workers)], env) as (base_url, _pid):
+        yield base_url
 
 
 @dataclass
@@ -167,8 +161,9 @@ async def concurrent_gets(
         return run
 
 
-def sync_worker_env(settings: Settings) -> dict[str, str]:
-    """The environment of a `beatstream sync` child process on these (scratch) stores."""
+def process_env(settings: Settings, **overrides: str) -> dict[str, str]:
+    """The environment of a `beatstream` child process (API or sync) on these (scratch)
+    stores, plus `overrides` (flat variable names, e.g. `SECURITY_JWT_SECRET=...`)."""
     return {
         **os.environ,
         "MONGODB_URL": settings.mongodb.url,
@@ -178,7 +173,22 @@ def sync_worker_env(settings: Settings) -> dict[str, str]:
         "REDIS_URL": settings.redis.url,
         "REDIS_KEY_PREFIX": settings.redis.key_prefix,
         "LOG_LEVEL": "WARNING",
+        # A benchmark measures work, not refusals: thousands of requests from one
+        # address or account would meet the limits (apikey_overhead turns them on).
+        "RATELIMIT_ENABLED": "false",
+        **overrides,
     }
+
+
+def drop_scratch_db(settings: Settings) -> None:
+    """Drop the scratch database a benchmark's server wrote to."""
+
+    async def drop() -> None:
+        client = create_mongo_client(settings.mongodb)
+        await client.drop_database(settings.mongodb.db)
+        await client.close()
+
+    asyncio.run(drop())
 
 
 async def start_sync_worker(env: dict[str, str], batch_size: int) -> asyncio.subprocess.Process:

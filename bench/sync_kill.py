@@ -42,10 +42,10 @@ from bench import report
 from bench.common import (
     beanie_on_scratch_db,
     mixed_changes,
+    process_env,
     sigkill,
     stack_settings,
     start_sync_worker,
-    sync_worker_env,
 )
 from pipelines.check import check_songs
 from pipelines.sync import SongSync, SyncOptions
@@ -145,7 +145,7 @@ async def _measure(
     db = mongo[settings.mongodb.db]
     async with beanie_on_scratch_db(settings):
         await ensure_search_indices(es, config)
-        supervisor = Supervisor(sync_worker_env(settings), batch_size)
+        supervisor = Supervisor(process_env(settings), batch_size)
         artists = [
             str((await service.create_artist(ArtistCreate(**artist_payload(rng)))).id)
             for _ in range(ARTISTS)

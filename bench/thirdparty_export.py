@@ -20,14 +20,10 @@ the server and MongoDB: compare rows within one run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +35,7 @@ from beatstream.partners.service import create_key
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_mongo_client, create_redis_client
 from bench import report
-from bench.common import free_port, stack_settings
+from bench.common import process_env, serving, stack_settings
 from tests.beatstream.thirdparty.data import insert_in_batches, many_listeners
 
 SECRET = "t" * 32  # the one the inserted keys were made with (tests/.../data.py)
@@ -54,32 +50,6 @@ def vm_kib(pid: int, field: str) -> int:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     raise RuntimeError(f"{field} not in /proc/{pid}/status")
-
-
-@contextlib.contextmanager
-def served_process(env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """`beatstream serve` (one worker, so the server is this very process): (url, pid)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "beatstream", "serve", "--workers", "1", "--port", str(port)],
-        env=env,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start within 60 s")
-            time.sleep(0.3)
-        yield base_url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def export(base_url: str, headers: dict[str, str]) -> tuple[int, float]:
@@ -137,24 +107,18 @@ def run() -> Path:
             "redis": base.redis.model_copy(update={"key_prefix": f"bench:tp:{scratch}:"}),
         }
     )
-    env = {
-        **os.environ,
-        "MONGODB_URL": settings.mongodb.url,
-        "MONGODB_DB": settings.mongodb.db,
-        "ELASTICSEARCH_URL": settings.elasticsearch.url,
-        "ELASTICSEARCH_MANAGE_INDICES": "false",
-        "REDIS_URL": settings.redis.url,
-        "REDIS_KEY_PREFIX": settings.redis.key_prefix,
-        "THIRDPARTY_PSEUDONYM_SECRET": SECRET,
+    env = process_env(
+        settings,
+        ELASTICSEARCH_MANAGE_INDICES="false",
+        THIRDPARTY_PSEUDONYM_SECRET=SECRET,
         # The dummy argon2 hash made at start-up holds 64 MiB for a moment by default:
         # that high-water mark would hide the export's own peak.
-        "SECURITY_PASSWORD_MEMORY_KIB": "1024",
-        "LOG_LEVEL": "WARNING",
-    }
+        SECURITY_PASSWORD_MEMORY_KIB="1024",  # noqa: S106 - a cost, not a password
+    )
     table: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     try:
-        with served_process(env) as (base_url, pid):
+        with serving(["beatstream", "serve", "--workers", "1"], env) as (base_url, pid):
             inserted = 0
             key: str | None = None
             for size in SIZES:

@@ -14,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
-from bench.common import mixed_changes, sigkill, start_sync_worker, sync_worker_env
+from bench.common import mixed_changes, process_env, sigkill, start_sync_worker
 from pipelines.check import check_songs
 from pipelines.sync import SongSync, SyncOptions
 from tests.fixtures.catalog import Factory
@@ -41,7 +41,7 @@ async def test_sigkill_at_random_points_leaves_nothing_lost_unexpected_or_stale(
         await search_client.delete(f"/v1/songs/{song_id}")
 
     changes = asyncio.create_task(mixed_changes(CHANGES, rng, create, update, delete))
-    env = sync_worker_env(search_settings)
+    env = process_env(search_settings)
     kills = 0
     while kills < KILLS or not changes.done():
         worker = await start_sync_worker(env, batch_size=20)
