@@ -16,16 +16,20 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from beanie import PydanticObjectId, init_beanie
+from elasticsearch import AsyncElasticsearch
+from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.auth.principals import Role
 from beatstream.auth.tokens import TokenCodec
 from beatstream.documents import DOCUMENT_MODELS
-from beatstream.settings import MongoSettings, Settings
+from beatstream.search.indices import drop_prefix
+from beatstream.settings import ElasticsearchSettings, MongoSettings, Settings
 from beatstream.stack.manager import Stack
-from beatstream.stores.clients import create_mongo_client
+from beatstream.stores.clients import create_es_client, create_mongo_client
 
 
 def stack_settings(db: str | None = None) -> Settings:
@@ -76,6 +80,41 @@ def bearer(secret: str, role: Role = Role.admin, subject: str | None = None) -> 
     subject_id = PydanticObjectId(subject) if subject else PydanticObjectId()
     token = TokenCodec(secret, "HS256", ttl_s=3600).issue(subject_id, role).token
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass(frozen=True)
+class ScratchStores:
+    """The stack's MongoDB and Elasticsearch under a scratch database and index prefix."""
+
+    settings: Settings
+    db: AsyncDatabase[dict[str, Any]]
+    es: AsyncElasticsearch
+
+    @property
+    def search(self) -> ElasticsearchSettings:
+        return self.settings.elasticsearch
+
+
+@contextlib.asynccontextmanager
+async def scratch_stores() -> AsyncIterator[ScratchStores]:
+    """A scratch database and index prefix on the stack, both dropped when done."""
+    settings = stack_settings()
+    settings = settings.model_copy(
+        update={
+            "elasticsearch": settings.elasticsearch.model_copy(
+                update={"index_prefix": f"bench-{uuid.uuid4().hex[:6]}"}
+            )
+        }
+    )
+    mongo = create_mongo_client(settings.mongodb)
+    es = create_es_client(settings.elasticsearch)
+    try:
+        yield ScratchStores(settings, mongo[settings.mongodb.db], es)
+    finally:
+        await drop_prefix(es, settings.elasticsearch.index_prefix)
+        await mongo.drop_database(settings.mongodb.db)
+        await mongo.close()
+        await es.close()
 
 
 def free_port() -> int:

@@ -11,17 +11,15 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from beatstream.search.indices import SONGS, create_songs_index, drop_prefix, ensure_search_indices
+from beatstream.search.indices import SONGS, create_songs_index, ensure_search_indices
 from beatstream.search.transform import song_document
-from beatstream.stores.clients import create_es_client, create_mongo_client
 from bench import report
-from bench.common import stack_settings
+from bench.common import scratch_stores
 from pipelines.reindex import reindex_songs
 from seed.rows import song_row
 
@@ -38,15 +36,9 @@ async def _naive(es: AsyncElasticsearch, index: str, rows: list[dict[str, Any]])
 
 
 async def _measure() -> list[dict[str, Any]]:
-    settings = stack_settings()
-    config = settings.elasticsearch.model_copy(
-        update={"index_prefix": f"bench-{uuid.uuid4().hex[:6]}"}
-    )
-    mongo = create_mongo_client(settings.mongodb)
-    es = create_es_client(config)
-    db = mongo[settings.mongodb.db]
     rng = random.Random(42)
-    try:
+    async with scratch_stores() as stores:
+        db, es, config = stores.db, stores.es, stores.search
         batch: list[dict[str, Any]] = []
         for _ in range(SONGS_TOTAL):
             batch.append(song_row(rng))
@@ -74,11 +66,6 @@ async def _measure() -> list[dict[str, Any]]:
                 "vs_naive": round(bulk_rate / naive_rate, 1),
             },
         ]
-    finally:
-        await drop_prefix(es, config.index_prefix)
-        await mongo.drop_database(settings.mongodb.db)
-        await mongo.close()
-        await es.close()
 
 
 def run() -> Path:

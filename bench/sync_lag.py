@@ -13,14 +13,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from beatstream.search.indices import drop_prefix, ensure_search_indices
-from beatstream.stores.clients import create_es_client, create_mongo_client
+from beatstream.search.indices import ensure_search_indices
 from bench import report
-from bench.common import stack_settings
+from bench.common import scratch_stores
 from pipelines.sync import SongSync, SyncOptions
 from seed.rows import song_row
 
@@ -30,53 +28,46 @@ SAMPLE_EVERY = 10
 
 
 async def _measure() -> dict[str, Any]:
-    settings = stack_settings()
-    config = settings.elasticsearch.model_copy(
-        update={"index_prefix": f"bench-{uuid.uuid4().hex[:6]}"}
-    )
-    mongo = create_mongo_client(settings.mongodb)
-    es = create_es_client(config)
-    db = mongo[settings.mongodb.db]  # a scratch database (stack_settings)
-    await db.songs.create_index([("updated_at", 1), ("_id", 1)])
-    await ensure_search_indices(es, config)
-    sync = SongSync(db, es, config, options=SyncOptions(batch_size=500, idle_wait_s=0.1))
-    stop = asyncio.Event()
-    follower = asyncio.create_task(sync.follow(stop, "polling"))
-    rng = random.Random(42)
-    lags: list[float] = []
-    probes: list[asyncio.Task[None]] = []
+    async with scratch_stores() as stores:
+        db, es, config = stores.db, stores.es, stores.search
+        await db.songs.create_index([("updated_at", 1), ("_id", 1)])
+        await ensure_search_indices(es, config)
+        sync = SongSync(db, es, config, options=SyncOptions(batch_size=500, idle_wait_s=0.1))
+        stop = asyncio.Event()
+        follower = asyncio.create_task(sync.follow(stop, "polling"))
+        rng = random.Random(42)
+        lags: list[float] = []
+        probes: list[asyncio.Task[None]] = []
 
-    async def probe(song_id: str, written: float) -> None:
-        while True:
-            found = await es.search(index=sync.alias, query={"term": {"id": song_id}}, size=0)
-            if found["hits"]["total"]["value"]:
-                lags.append(time.perf_counter() - written)
-                return
-            await asyncio.sleep(0.05)
+        async def probe(song_id: str, written: float) -> None:
+            while True:
+                found = await es.search(index=sync.alias, query={"term": {"id": song_id}}, size=0)
+                if found["hits"]["total"]["value"]:
+                    lags.append(time.perf_counter() - written)
+                    return
+                await asyncio.sleep(0.05)
 
-    written = 0
-    started = time.perf_counter()
-    try:
-        while (elapsed := time.perf_counter() - started) < SECONDS:
-            due = min(int(elapsed * RATE) - written, 50)
-            # The writes due now go out concurrently, one insert each (many clients
-            # writing at once, as behind the API), rather than one after another.
-            rows = [song_row(rng) for _ in range(due)]
-            await asyncio.gather(*(db.songs.insert_one(row) for row in rows))
-            for row in rows:
-                written += 1
-                if written % SAMPLE_EVERY == 0:
-                    probes.append(asyncio.create_task(probe(str(row["_id"]), time.perf_counter())))
-            await asyncio.sleep(0.005)
-        write_seconds = time.perf_counter() - started
-        await asyncio.wait_for(asyncio.gather(*probes), timeout=120)
-    finally:
-        stop.set()
-        await follower
-        await drop_prefix(es, config.index_prefix)
-        await mongo.drop_database(settings.mongodb.db)
-        await mongo.close()
-        await es.close()
+        written = 0
+        started = time.perf_counter()
+        try:
+            while (elapsed := time.perf_counter() - started) < SECONDS:
+                due = min(int(elapsed * RATE) - written, 50)
+                # The writes due now go out concurrently, one insert each (many clients
+                # writing at once, as behind the API), rather than one after another.
+                rows = [song_row(rng) for _ in range(due)]
+                await asyncio.gather(*(db.songs.insert_one(row) for row in rows))
+                for row in rows:
+                    written += 1
+                    if written % SAMPLE_EVERY == 0:
+                        probes.append(
+                            asyncio.create_task(probe(str(row["_id"]), time.perf_counter()))
+                        )
+                await asyncio.sleep(0.005)
+            write_seconds = time.perf_counter() - started
+            await asyncio.wait_for(asyncio.gather(*probes), timeout=120)
+        finally:
+            stop.set()
+            await follower
     return {
         "target_writes_per_s": RATE,
         "achieved_writes_per_s": round(written / write_seconds, 1),
