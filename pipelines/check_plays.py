@@ -13,39 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
 from pipelines import checkpoints
 from pipelines.check import PAGE, CheckReport
-from pipelines.sync_plays import PIT_KEEP_ALIVE, SOURCE
+from pipelines.sync_plays import SOURCE, pit_pages
 
 
 async def _indexed_ids(es: AsyncElasticsearch, alias: str) -> set[str]:
-    ids: set[str] = set()
-    try:
-        pit = await es.open_point_in_time(index=alias, keep_alive=PIT_KEEP_ALIVE)
-    except NotFoundError:
-        return ids
-    pit_id = pit["id"]
-    after: list[Any] | None = None
-    try:
-        while True:
-            page = await es.search(
-                pit={"id": pit_id, "keep_alive": PIT_KEEP_ALIVE},
-                sort=["_shard_doc"],
-                size=PAGE,
-                source=False,
-                search_after=after,
-            )
-            pit_id = page.get("pit_id", pit_id)
-            hits = page["hits"]["hits"]
-            ids.update(hit["_id"] for hit in hits)
-            if len(hits) < PAGE:
-                return ids
-            after = hits[-1]["sort"]
-    finally:
-        await es.close_point_in_time(id=pit_id)
+    return {hit["_id"] async for hits in pit_pages(es, alias) for hit in hits}
 
 
 async def check_plays(

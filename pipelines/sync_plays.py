@@ -16,7 +16,7 @@ follows it. A listener's erasure is applied after the batch of plays, from the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,17 +87,30 @@ async def erase_listeners(
     if not wanted:
         return result
     await es.indices.refresh(index=alias, ignore_unavailable=True, allow_no_indices=True)
+    async for hits in pit_pages(es, alias, {"terms": {"listener_id": wanted}}):
+        operations = [{"delete": {"_index": h["_index"], "_id": h["_id"]}} for h in hits]
+        result.add(item_failures((await es.bulk(operations=operations)).body))
+    return result
+
+
+async def pit_pages(
+    es: AsyncElasticsearch, index: str, query: dict[str, Any] | None = None
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The hits of `query` (all documents without one) behind `index`, ids only, page by
+    page from one point in time: a consistent view however many pages, where `from`
+    paging would skip or repeat documents that change meanwhile. Nothing when no index
+    exists yet. The point in time is closed however the caller stops."""
     try:
-        pit = await es.open_point_in_time(index=alias, keep_alive=PIT_KEEP_ALIVE)
-    except NotFoundError:  # no play index yet: nothing to erase
-        return result
+        pit = await es.open_point_in_time(index=index, keep_alive=PIT_KEEP_ALIVE)
+    except NotFoundError:
+        return
     pit_id = pit["id"]
     after: list[Any] | None = None
     try:
         while True:
             page = await es.search(
                 pit={"id": pit_id, "keep_alive": PIT_KEEP_ALIVE},
-                query={"terms": {"listener_id": wanted}},
+                query=query,
                 sort=["_shard_doc"],
                 size=PAGE,
                 source=False,
@@ -106,10 +119,9 @@ async def erase_listeners(
             pit_id = page.get("pit_id", pit_id)
             hits = page["hits"]["hits"]
             if hits:
-                operations = [{"delete": {"_index": h["_index"], "_id": h["_id"]}} for h in hits]
-                result.add(item_failures((await es.bulk(operations=operations)).body))
+                yield hits
             if len(hits) < PAGE:
-                return result
+                return
             after = hits[-1]["sort"]
     finally:
         await es.close_point_in_time(id=pit_id)
