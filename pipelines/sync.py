@@ -1,6 +1,7 @@
 """Incremental sync of songs, MongoDB -> Elasticsearch, that loses nothing.
 
-Two ways to see changes, chosen by what the server can do (and logged):
+Two ways to see changes, chosen by what the server can do (capability
+`change_streams`, detected once when the sync starts; logged):
 
 - **change streams** (a replica set): inserts, updates and deletes in commit order; the
   resume token is saved after each applied batch. If the token has fallen out of the
@@ -40,6 +41,7 @@ from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import SONGS
 from beatstream.search.transform import song_document
 from beatstream.settings import ElasticsearchSettings
+from beatstream.stores.capabilities import ServerCapabilities
 from pipelines import checkpoints, dead_letters
 from pipelines.bulk import BulkResult, delete_action, index_action, item_failures
 from pipelines.checkpoints import Checkpoint
@@ -74,9 +76,13 @@ class Sync:
         *,
         cache: ResponseCache | None = None,
         options: SyncOptions | None = None,
+        capabilities: ServerCapabilities | None = None,
     ) -> None:
+        """`capabilities`: the server's, when the caller has detected them already;
+        otherwise detected when a mode has to be chosen."""
         self.db, self.es, self.config, self.cache = db, es, config, cache
         self.options = options or SyncOptions()
+        self.capabilities = capabilities
 
 
 class SongSync(Sync):
@@ -221,11 +227,10 @@ class SongSync(Sync):
     async def choose_mode(self, mode: Mode) -> Literal["polling", "change_stream"]:
         if mode != "auto":
             return mode
-        try:
-            async with await self.db.songs.watch(max_await_time_ms=100) as stream:
-                await stream.try_next()
-        except OperationFailure as exc:
-            logger.warning("change streams unavailable (%s): syncing by polling", exc.details)
+        if self.capabilities is None:
+            self.capabilities = await ServerCapabilities.detect(self.db.client)
+        if not self.capabilities.change_streams:
+            logger.warning("the server has no change streams: syncing by polling")
             return "polling"
         logger.info("syncing from change streams")
         return "change_stream"

@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.settings import Settings
 from beatstream.stores import Stores
+from beatstream.stores.capabilities import ServerCapabilities
 from beatstream.stores.clients import MongoDocument, RedisClient
 
 
@@ -30,6 +31,11 @@ async def get_settings_from_state(request: Request) -> Settings:
     return settings
 
 
+async def get_capabilities(request: Request) -> ServerCapabilities:
+    capabilities: ServerCapabilities = request.state.capabilities
+    return capabilities
+
+
 async def get_es(stores: StoresDep) -> AsyncElasticsearch:
     return stores.es
 
@@ -42,6 +48,7 @@ async def get_mongo_db(stores: StoresDep) -> AsyncDatabase[MongoDocument]:
     return stores.mongo_db
 
 
+CapabilitiesDep = Annotated[ServerCapabilities, Depends(get_capabilities)]
 SettingsDep = Annotated[Settings, Depends(get_settings_from_state)]
 EsDep = Annotated[AsyncElasticsearch, Depends(get_es)]
 RedisDep = Annotated[RedisClient, Depends(get_redis)]

@@ -27,6 +27,7 @@ from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
+from beatstream.stores.capabilities import ServerCapabilities
 from beatstream.thirdparty.pseudonyms import Pseudonyms
 from beatstream.thirdparty.service import start_views
 from beatstream.thirdparty.views import ActiveViews
@@ -39,6 +40,7 @@ class AppState(TypedDict):
 
     settings: Settings
     stores: Stores
+    capabilities: ServerCapabilities
     readiness: ReadinessProbe
     cache: ResponseCache
     tokens: TokenCodec
@@ -78,15 +80,15 @@ def build_lifespan(
             )
         await init_beanie(database=stores.mongo_db, document_models=DOCUMENT_MODELS)
         await ensure_audit_retention(settings.partners.audit_retention_days)
-        views = await start_views(
-            stores.mongo, stores.mongo_db, settings.mongodb.url, settings.thirdparty.min_group_size
-        )
+        capabilities = await ServerCapabilities.detect(stores.mongo)
+        views = await start_views(stores.mongo_db, capabilities, settings.thirdparty.min_group_size)
         if settings.elasticsearch.manage_indices:
             await ensure_search_indices(stores.es, settings.elasticsearch)
         try:
             yield AppState(
                 settings=settings,
                 stores=stores,
+                capabilities=capabilities,
                 readiness=ReadinessProbe(
                     stores, settings.health.ping_timeout_s, settings.health.cache_ttl_s
                 ),

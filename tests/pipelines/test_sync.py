@@ -14,6 +14,7 @@ from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.settings import Settings
+from beatstream.stores.capabilities import Capability, ServerCapabilities
 from beatstream.stores.clients import MongoDocument
 from pipelines import checkpoints, dead_letters
 from pipelines.check import check_songs, repair_songs
@@ -243,3 +244,17 @@ async def test_a_30_second_elasticsearch_outage_is_retried_and_nothing_is_lost(
         assert await _es_doc(es_client, sync, song["id"]) is not None
     await es_client.indices.refresh(index=sync.alias)
     assert (await check_songs(sync.db, es_client, sync.config)).clean
+
+
+async def test_the_mode_follows_the_detected_capabilities(
+    sync: SongSync, mongo_capabilities: dict[str, Capability]
+) -> None:
+    """Given capabilities are read as they are; without them, detected once."""
+    for streams, expected in ((True, "change_stream"), (False, "polling")):
+        given = ServerCapabilities(change_streams=streams)
+        chosen = SongSync(sync.db, sync.es, sync.config, capabilities=given)
+        assert await chosen.choose_mode("auto") == expected
+    detected = "change_stream" if mongo_capabilities["change_streams"].available else "polling"
+    assert await sync.choose_mode("auto") == detected
+    assert sync.capabilities is not None
+    assert await sync.choose_mode("polling") == "polling"

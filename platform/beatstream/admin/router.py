@@ -1,7 +1,7 @@
 """Diagnostics for operators: which index serves each catalogue query (MongoDB `explain`).
 
 Explaining costs a round trip, so it lives here on demand rather than on every
-response. Servers without `explain` (the local stand-in) answer 501.
+response. Servers without `explain` (capability `explain`; the local stand-in) answer 501.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from beatstream.catalog import repository
 from beatstream.catalog.repository import SongFilters
 from beatstream.catalog.schemas import SongListQuery
 from beatstream.common.pagination import DEFAULT_LIMIT
-from beatstream.deps import MongoDbDep
+from beatstream.deps import CapabilitiesDep, MongoDbDep
+from beatstream.errors import UnsupportedByServerError
+from beatstream.stores.capabilities import ServerCapabilities
 
 # Operators only: plans and sync state describe the deployment, not the catalogue.
 ADMINS = [Depends(require_admin)]
@@ -32,14 +34,26 @@ UNSUPPORTED: dict[int | str, dict[str, Any]] = {
 }
 
 
+def require_explain(capabilities: ServerCapabilities) -> None:
+    """Called in the handler, not as a dependency: a malformed query stays a 422."""
+    if not capabilities.explain:
+        raise UnsupportedByServerError("the connected MongoDB server cannot explain queries")
+
+
 @router.get("/songs", responses=UNSUPPORTED)
-async def explain_song_list(query: Annotated[SongListQuery, Query()]) -> QueryPlan:
+async def explain_song_list(
+    query: Annotated[SongListQuery, Query()], capabilities: CapabilitiesDep
+) -> QueryPlan:
+    require_explain(capabilities)
     plan = await repository.explain_song_list(SongFilters.of(query), query.sort, query.limit)
     return QueryPlan(endpoint="GET /v1/songs", **plan)
 
 
 @router.get("/songs/by-year/{year}", responses=UNSUPPORTED)
-async def explain_songs_by_year(year: Annotated[int, Path(ge=1900, le=2100)]) -> QueryPlan:
+async def explain_songs_by_year(
+    year: Annotated[int, Path(ge=1900, le=2100)], capabilities: CapabilitiesDep
+) -> QueryPlan:
+    require_explain(capabilities)
     plan = await repository.explain_songs_by_year(year, DEFAULT_LIMIT)
     return QueryPlan(endpoint="GET /v1/songs/by-year/{year}", **plan)
 
@@ -47,8 +61,12 @@ async def explain_songs_by_year(year: Annotated[int, Path(ge=1900, le=2100)]) ->
 @router.get("/songs/by-artist", responses=UNSUPPORTED)
 async def explain_song_search(
     q: Annotated[str, Query(min_length=1, max_length=200)],
+    capabilities: CapabilitiesDep,
 ) -> QueryPlan:
-    plan = await repository.explain_song_search(q, DEFAULT_LIMIT)
+    require_explain(capabilities)
+    plan = await repository.explain_song_search(
+        q, DEFAULT_LIMIT, text_search=capabilities.text_search
+    )
     return QueryPlan(endpoint="GET /v1/songs/by-artist", **plan)
 
 

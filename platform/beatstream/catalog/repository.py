@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import OperationFailure
 
 from beatstream.catalog.documents import Artist, Song, SongTombstone
 from beatstream.catalog.schemas import SongListQuery
@@ -25,8 +23,6 @@ from beatstream.common.repository import (
     versioned_update,
 )
 from beatstream.errors import InvalidInputError
-
-logger = logging.getLogger(__name__)
 
 ASC, DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 Row = dict[str, Any]
@@ -181,14 +177,22 @@ async def songs_by_year(year: int, limit: int) -> list[Row]:
     return rows
 
 
-async def search_songs_by_artist(text: str, limit: int) -> tuple[list[Row], str]:
+def _artist_name_match(text: str) -> dict[str, Any]:
+    """Any word of `text` in the artist's name, case-insensitively (no text index needed)."""
+    words = [re.escape(word) for word in text.split()]
+    return {"artist.name": {"$regex": "|".join(words) or re.escape(text), "$options": "i"}}
+
+
+async def search_songs_by_artist(
+    text: str, limit: int, *, text_search: bool
+) -> tuple[list[Row], str]:
     """MongoDB `$text` over artist name and title, best matches first.
 
-    A server without text search (the local stand-in) gets a case-insensitive match
-    on the artist's name instead, so the endpoint still answers; the result says
-    which way it was found.
+    A server without text search (capability `text_search`; the local stand-in) gets a
+    case-insensitive match on the artist's name instead, so the endpoint still answers;
+    the result says which way it was found.
     """
-    try:
+    if text_search:
         cursor = (
             _songs()
             .find(_text_search(text), {"score": {"$meta": "textScore"}})
@@ -197,11 +201,7 @@ async def search_songs_by_artist(text: str, limit: int) -> tuple[list[Row], str]
         )
         rows: list[Row] = await cursor.to_list(limit)
         return rows, "text_index"
-    except OperationFailure as exc:
-        logger.warning("text search unavailable, matching artist names instead: %s", exc.details)
-    words = [re.escape(word) for word in text.split()]
-    pattern = "|".join(words) or re.escape(text)
-    found = _songs().find({"artist.name": {"$regex": pattern, "$options": "i"}})
+    found = _songs().find(_artist_name_match(text))
     rows = await found.sort([("_id", ASC)]).limit(limit).to_list(limit)
     return rows, "regex_fallback"
 
@@ -288,5 +288,7 @@ async def explain_songs_by_year(year: int, limit: int) -> dict[str, Any]:
     return await explain_find(Song, _by_year(year), BY_YEAR_SORT, limit)
 
 
-async def explain_song_search(text: str, limit: int) -> dict[str, Any]:
-    return await explain_find(Song, _text_search(text), [("_id", ASC)], limit)
+async def explain_song_search(text: str, limit: int, *, text_search: bool) -> dict[str, Any]:
+    """The plan of the query `search_songs_by_artist` runs on this server."""
+    query = _text_search(text) if text_search else _artist_name_match(text)
+    return await explain_find(Song, query, [("_id", ASC)], limit)

@@ -28,6 +28,7 @@ from beatstream.catalog.schemas import (
 )
 from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
 from beatstream.common.pagination import DEFAULT_LIMIT, Limit, Page
+from beatstream.deps import CapabilitiesDep
 
 router = APIRouter()
 
@@ -149,9 +150,12 @@ async def songs_by_year(
 )
 async def songs_by_artist(
     q: Annotated[str, Query(min_length=1, max_length=200, examples=["mars"])],
+    capabilities: CapabilitiesDep,
     limit: Annotated[Limit, Query()] = DEFAULT_LIMIT,
 ) -> SongSearchResult:
-    songs, strategy = await repository.search_songs_by_artist(q, limit)
+    songs, strategy = await repository.search_songs_by_artist(
+        q, limit, text_search=capabilities.text_search
+    )
     return SongSearchResult(items=[SongOut.model_validate(s) for s in songs], strategy=strategy)
 
 

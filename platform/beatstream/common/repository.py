@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import OperationFailure
 
 from beatstream.common.documents import VersionedDocument, utcnow
 from beatstream.common.pagination import (
@@ -20,7 +19,7 @@ from beatstream.common.pagination import (
     encode_cursor,
     field_value,
 )
-from beatstream.errors import PreconditionFailedError, UnsupportedByServerError
+from beatstream.errors import PreconditionFailedError
 
 D = TypeVar("D", bound=VersionedDocument)
 
@@ -130,12 +129,7 @@ def summarize_plan(explained: Mapping[str, Any]) -> dict[str, Any]:
 async def explain_find(
     model: type[D], query: dict[str, Any], sort: Sequence[tuple[str, Any]], limit: int
 ) -> dict[str, Any]:
-    """The winning plan for a query exactly as an endpoint runs it."""
+    """The winning plan for a query exactly as an endpoint runs it (on a server with
+    the `explain` capability; the caller checks)."""
     found = model.get_pymongo_collection().find(query).sort(list(sort)).limit(limit)
-    try:
-        explained = await found.explain()
-    except OperationFailure as exc:
-        raise UnsupportedByServerError(
-            f"the connected MongoDB server cannot explain queries ({exc.details or exc})"
-        ) from None
-    return summarize_plan(explained)
+    return summarize_plan(await found.explain())

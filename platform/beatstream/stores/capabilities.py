@@ -1,21 +1,27 @@
 """Which MongoDB features the connected server really has, found by trying each one.
 
 Beatstream runs against real MongoDB in production but also against MongoDB-wire
-servers that implement less. Code paths with a fallback (views, change streams) and
-tests that need a feature ask this module, never the server's name or version.
+servers that implement less (the local stand-in). The features are detected once per
+process (the API's lifespan, the sync command) into a `ServerCapabilities`, and every
+code path with a fallback reads `capabilities.<name>` from it; none decides by
+catching a server error per request, and none looks at the server's name or version.
+So `grep -rnF "capabilities." platform pipelines` lists every fallback there is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, fields
 
 from pymongo import DESCENDING, TEXT, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.stores.clients import MongoDocument
+
+logger = logging.getLogger(__name__)
 
 CapabilityCheck = Callable[
     [AsyncMongoClient[MongoDocument], AsyncDatabase[MongoDocument]], Awaitable[bool]
@@ -67,6 +73,15 @@ async def _text_search(
     return [r["artist"] for r in rows] == ["Bruno Mars"]
 
 
+async def _explain(
+    _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
+) -> bool:
+    """The `explain` command answers with a plan (whatever the plan's stages)."""
+    await db.ex.insert_one({"year": 2014})
+    plan = await db.ex.find({"year": 2014}).explain()
+    return "queryPlanner" in plan
+
+
 async def _explain_index(
     _client: AsyncMongoClient[MongoDocument], db: AsyncDatabase[MongoDocument]
 ) -> bool:
@@ -114,6 +129,7 @@ CHECKS: dict[str, CapabilityCheck] = {
     "change_streams": _change_streams,
     "views": _views,
     "text_search": _text_search,
+    "explain": _explain,
     "explain_index": _explain_index,
     "lookup_pipeline": _lookup_pipeline,
     "aggregate_batches": _aggregate_batches,
@@ -133,5 +149,42 @@ async def detect_capability(client: AsyncMongoClient[MongoDocument], name: str) 
 
 
 async def detect_capabilities(client: AsyncMongoClient[MongoDocument]) -> dict[str, Capability]:
-    """Try every feature, each in its own scratch database."""
-    return {name: await detect_capability(client, name) for name in CHECKS}
+    """Try every feature, each in its own scratch database, all at once."""
+    found = await asyncio.gather(*(detect_capability(client, name) for name in CHECKS))
+    return {capability.name: capability for capability in found}
+
+
+@dataclass(frozen=True, slots=True)
+class ServerCapabilities:
+    """What the connected server can do: one flag per check in `CHECKS`, same names.
+
+    Detected once per process (a server does not gain features while we run) and kept
+    on the app state; code paths read `capabilities.<name>`. Defaults are the real
+    MongoDB's (every feature), for callers that know they face one.
+    """
+
+    transactions: bool = True
+    change_streams: bool = True
+    views: bool = True
+    text_search: bool = True
+    explain: bool = True
+    explain_index: bool = True
+    lookup_pipeline: bool = True
+    aggregate_batches: bool = True
+
+    @classmethod
+    def of(cls, found: Mapping[str, Capability]) -> ServerCapabilities:
+        return cls(**{f.name: found[f.name].available for f in fields(cls)})
+
+    @classmethod
+    async def detect(cls, client: AsyncMongoClient[MongoDocument]) -> ServerCapabilities:
+        """`detect_capabilities`, with each missing feature logged once, with its reason."""
+        found = await detect_capabilities(client)
+        for capability in found.values():
+            if not capability.available:
+                logger.warning(
+                    "MongoDB server lacks %s: its fallback is used",
+                    capability.name,
+                    extra={"capability": capability.name, "detail": capability.detail},
+                )
+        return cls.of(found)

@@ -18,7 +18,6 @@ from typing import Any
 import anyio
 import orjson
 from beanie import PydanticObjectId
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.common.inputs import OutputModel
@@ -27,7 +26,7 @@ from beatstream.listeners.documents import Listener
 from beatstream.partners.dependencies import PartnerKey
 from beatstream.partners.service import record_pull
 from beatstream.search.cache import ResponseCache
-from beatstream.stores.capabilities import detect_capability
+from beatstream.stores.capabilities import ServerCapabilities
 from beatstream.stores.clients import MongoDocument
 from beatstream.thirdparty import repository
 from beatstream.thirdparty.pseudonyms import InvalidTokenError, Pseudonyms
@@ -82,30 +81,16 @@ def check_query(view: ViewName, query: ViewQuery) -> None:
 
 # Start-up
 
-# Per process, by server URL: a server does not gain or lose views while we run, and
-# the probe (a scratch database created and dropped) costs about 30 ms on the stand-in,
-# which every app start (each test builds one) would otherwise pay again.
-_SERVER_HAS_VIEWS: dict[str, bool] = {}
-_SERVER_STREAMS_AGGREGATIONS: dict[str, bool] = {}
-
 
 async def start_views(
-    client: AsyncMongoClient[MongoDocument],
-    db: AsyncDatabase[MongoDocument],
-    url: str,
-    min_group_size: int,
+    db: AsyncDatabase[MongoDocument], capabilities: ServerCapabilities, min_group_size: int
 ) -> ActiveViews:
-    """At start: find out whether the server really has views (then `ensure_views`) and
-    whether its aggregations stream, once per server and process."""
-    if url not in _SERVER_HAS_VIEWS:
-        _SERVER_HAS_VIEWS[url] = (await detect_capability(client, "views")).available
-        _SERVER_STREAMS_AGGREGATIONS[url] = (
-            await detect_capability(client, "aggregate_batches")
-        ).available
+    """At start: real views where the server has them (`ensure_views`), and whether
+    exports may stream one aggregation or must go page by page."""
     active = await ensure_views(
-        db, build_views(min_group_size), server_has_views=_SERVER_HAS_VIEWS[url]
+        db, build_views(min_group_size), server_has_views=capabilities.views
     )
-    return replace(active, streams_aggregations=_SERVER_STREAMS_AGGREGATIONS[url])
+    return replace(active, streams_aggregations=capabilities.aggregate_batches)
 
 
 # Sealed cursors: opaque, bound to their view, unforgeable (see pseudonyms.py)

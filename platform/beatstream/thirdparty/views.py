@@ -9,8 +9,8 @@ Two ways to run one definition: where the server has real views, `ensure_views`
 creates them at start (`viewOn` + pipeline) and re-creates any whose definition
 changed (`collMod`, so the view is never missing in between); where it does not
 (mongo-java-server says "ok" and makes a plain collection), the repository runs the
-same pipeline over the base collection. Which mode is active is decided by trying,
-never by the server's name.
+same pipeline over the base collection. Which mode is active follows the `views`
+capability detected at start (by trying, never by the server's name).
 
 The small-cell threshold `k` is a literal in the aggregate pipelines, so changing
 `THIRDPARTY_MIN_GROUP_SIZE` changes the definition and re-creates the views.
