@@ -1,4 +1,6 @@
 # The API (and the sync worker) image: locked dependencies, no dev tools, non-root.
+# The developer stack (`devstack/`, `beatstream stack`) is a dev-group workspace member:
+# neither copied nor installed here, so `import beatstream.stack` fails in the image.
 FROM python:3.11-slim AS build
 RUN pip install --no-cache-dir "uv>=0.5"
 WORKDIR /app

@@ -28,8 +28,8 @@ from beatstream.auth.tokens import TokenCodec
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.search.indices import drop_prefix
 from beatstream.settings import ElasticsearchSettings, MongoSettings, Settings
-from beatstream.stack.manager import Stack
 from beatstream.stores.clients import create_es_client, create_mongo_client
+from devstack.manager import Stack
 
 
 def stack_settings(db: str | None = None) -> Settings:

@@ -14,9 +14,9 @@ import asyncio
 import os
 from pathlib import Path
 
-from beatstream.stack.manager import Stack
 from bench import report
 from bench.common import LoadRun, concurrent_gets, served
+from devstack.manager import Stack
 
 CLIENTS = 50
 REQUESTS_PER_CLIENT = 40

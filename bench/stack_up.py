@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from beatstream.stack.config import StackConfig
-from beatstream.stack.manager import Stack, UpResult
 from bench import report
+from devstack.config import StackConfig
+from devstack.manager import Stack, UpResult
 
 
 def _free_port() -> int:

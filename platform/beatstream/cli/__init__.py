@@ -1,22 +1,30 @@
 """The `beatstream` command: thin typer wrappers over importable functions.
 
-One module per command group; each registers itself on `app` here.
+One module per command group; each registers itself on `app` here. Groups from other
+installed distributions join through the `beatstream.cli` entry-point group: that is
+how a development install gets `beatstream stack` (the `devstack` package), which the
+service's wheel and image do not contain.
 """
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 import typer
 
-from beatstream.cli import accounts, keys, reindex, serve, stack, sync, thirdparty
+from beatstream.cli import accounts, keys, reindex, serve, sync, thirdparty
 from beatstream.cli import seed as seed_command
+
+PLUGIN_GROUP = "beatstream.cli"
 
 app = typer.Typer(
     name="beatstream",
-    help="Beatstream: music-streaming data platform (API, stack, pipelines).",
+    help="Beatstream: music-streaming data platform (API and pipelines).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(stack.app, name="stack")
+for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda entry: entry.name):
+    app.add_typer(plugin.load(), name=plugin.name)
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(thirdparty.app, name="thirdparty")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from beatstream.stack.config import StackConfig
-from beatstream.stack.manager import Stack
-from beatstream.stack.process import ManagedProcess, StackError
+from devstack.config import StackConfig
+from devstack.manager import Stack
+from devstack.process import ManagedProcess, StackError
 from tests.fixtures.ports import unused_port
 from tests.fixtures.servers import DisposableRedis
 

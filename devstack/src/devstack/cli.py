@@ -1,12 +1,12 @@
-"""`beatstream stack up|status|down`: the local service stack, without Docker."""
+"""`beatstream stack up|status|down`: the local service stack, without Docker (development only)."""
 
 from __future__ import annotations
 
 import typer
 from rich.console import Console
 
-from beatstream.stack.manager import Stack
-from beatstream.stack.process import StackError
+from devstack.manager import Stack
+from devstack.process import StackError
 
 app = typer.Typer(
     help="Install, start, inspect and stop real MongoDB-wire, Elasticsearch and "

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from beatstream.settings import ElasticsearchSettings, MongoSettings, RedisSettings, Settings
-from beatstream.stack.base import StackServer
-from beatstream.stack.config import StackConfig
-from beatstream.stack.process import ManagedProcess, StackError, port_in_use
-from beatstream.stack.servers.elasticsearch import ElasticsearchServer
-from beatstream.stack.servers.mongodb import MongoWireServer
-from beatstream.stack.servers.redis import RedisServer
 from beatstream.stores import StoreStatus, close_stores, open_stores, probe_all
+from devstack.base import StackServer
+from devstack.config import StackConfig
+from devstack.process import ManagedProcess, StackError, port_in_use
+from devstack.servers.elasticsearch import ElasticsearchServer
+from devstack.servers.mongodb import MongoWireServer
+from devstack.servers.redis import RedisServer
 
 Reporter = Callable[[str], None]
 

@@ -20,7 +20,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from beatstream.stack.base import (
+from devstack.base import (
     LaunchPlan,
     StackServer,
     chown_tree,
@@ -29,8 +29,8 @@ from beatstream.stack.base import (
     run_checked,
     service_user,
 )
-from beatstream.stack.java import find_java_home
-from beatstream.stack.process import StackError
+from devstack.java import find_java_home
+from devstack.process import StackError
 
 MAVEN_ARTIFACT = "org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip"
 MAVEN_PATH = "org/elasticsearch/distribution/integ-test-zip/elasticsearch/{version}/{file}"

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from beatstream.stack.process import StackError
+from devstack.process import StackError
 
 JVM_ROOTS = (Path("/usr/lib/jvm"), Path("/opt/java"), Path("/usr/local/lib/jvm"))
 

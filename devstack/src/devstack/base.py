@@ -11,8 +11,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from beatstream.stack.config import StackConfig
-from beatstream.stack.process import StackError
+from devstack.config import StackConfig
+from devstack.process import StackError
 
 SERVICE_USER = "beatstream"
 

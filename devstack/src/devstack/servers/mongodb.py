@@ -18,8 +18,8 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from beatstream.stack.base import LaunchPlan, StackServer, maven, run_checked
-from beatstream.stack.java import find_java_home
+from devstack.base import LaunchPlan, StackServer, maven, run_checked
+from devstack.java import find_java_home
 
 MJS_VERSION = "1.47.0"
 SLF4J_VERSION = "2.0.16"
@@ -29,7 +29,7 @@ LAUNCHER_SOURCE = Path(__file__).with_name("mongo_wire") / f"{LAUNCHER}.java"
 
 POM = f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
-  <groupId>dev.beatstream.stack</groupId>
+  <groupId>dev.devstack</groupId>
   <artifactId>mongo-wire</artifactId>
   <version>1</version>
   <dependencies>

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 
-from beatstream.stack.base import LaunchPlan, StackServer, run_checked, tcp_exchange
-from beatstream.stack.process import StackError
+from devstack.base import LaunchPlan, StackServer, run_checked, tcp_exchange
+from devstack.process import StackError
 
 APT_PACKAGE = "redis-server"
 
