@@ -60,11 +60,16 @@ class MongoSettings(StoreSection):
     schemes = ("mongodb://", "mongodb+srv://")
     url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     db: str = "beatstream"
-    # How long to wait for a usable server (fail fast when MongoDB is down).
-    connect_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
-    # Also the heartbeat's socket timeout: a server busy with a long scan must not be
-    # declared dead (that cancels every operation in flight on it).
-    socket_timeout_ms: int = Field(default=20_000, ge=100, le=600_000)
+    # Each named after the PyMongo option it sets.
+    # serverSelectionTimeoutMS: how long an operation waits for a usable server (fail
+    # fast when MongoDB is down).
+    server_selection_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
+    # connectTimeoutMS: opening a connection, and also the heartbeat's socket timeout: a
+    # server busy with a long scan must not be declared dead (that cancels every
+    # operation in flight on it).
+    connect_timeout_ms: int = Field(default=20_000, ge=100, le=600_000)
+    # socketTimeoutMS: unset, an operation may run as long as it needs (a reindex scan).
+    socket_timeout_ms: int | None = Field(default=None, ge=100)
 
 
 class ElasticsearchSettings(StoreSection):

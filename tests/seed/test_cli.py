@@ -94,7 +94,7 @@ def test_seed_exits_1_with_one_line_when_mongodb_is_unreachable() -> None:
         "5",
         env={
             "MONGODB_URL": f"mongodb://app:topsecret@127.0.0.1:{dead}/?directConnection=true",
-            "MONGODB_CONNECT_TIMEOUT_MS": "300",
+            "MONGODB_SERVER_SELECTION_TIMEOUT_MS": "300",
         },
     )
 

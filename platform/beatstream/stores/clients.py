@@ -59,8 +59,9 @@ def create_mongo_client(
         appname="beatstream",
         tz_aware=True,
         uuidRepresentation="standard",
-        connectTimeoutMS=settings.socket_timeout_ms,
-        serverSelectionTimeoutMS=settings.connect_timeout_ms,
+        serverSelectionTimeoutMS=settings.server_selection_timeout_ms,
+        connectTimeoutMS=settings.connect_timeout_ms,
+        socketTimeoutMS=settings.socket_timeout_ms,
     )
 
 

@@ -23,7 +23,11 @@ class KeysCli:
     def __init__(self, url: str, db: str) -> None:
         # Generous: a busy shared MongoDB must not read as a down one. The down-server
         # test points at a closed port, which is refused at once anyway.
-        self.env = {"MONGODB_URL": url, "MONGODB_DB": db, "MONGODB_CONNECT_TIMEOUT_MS": "10000"}
+        self.env = {
+            "MONGODB_URL": url,
+            "MONGODB_DB": db,
+            "MONGODB_SERVER_SELECTION_TIMEOUT_MS": "10000",
+        }
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         return run_cli("keys", *args, env=self.env)
@@ -89,7 +93,7 @@ def test_list_never_shows_secrets_and_revoke_marks_the_key(keys_cli: KeysCli) ->
 
 def test_mongodb_unreachable_is_one_line_exit_1(keys_cli: KeysCli) -> None:
     keys_cli.env["MONGODB_URL"] = f"mongodb://127.0.0.1:{unused_port()}/?directConnection=true"
-    keys_cli.env["MONGODB_CONNECT_TIMEOUT_MS"] = "1000"
+    keys_cli.env["MONGODB_SERVER_SELECTION_TIMEOUT_MS"] = "1000"
 
     result = keys_cli("list")
 

@@ -31,7 +31,7 @@ def serve_with_mongo_url(
         "serve",
         env={
             "MONGODB_URL": mongo_url,
-            "MONGODB_CONNECT_TIMEOUT_MS": "500",
+            "MONGODB_SERVER_SELECTION_TIMEOUT_MS": "500",
             "ELASTICSEARCH_URL": resolved_stores["elasticsearch"].url,
             "REDIS_URL": resolved_stores["redis"].url,
             "API_PORT": str(unused_port()),
