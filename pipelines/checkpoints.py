@@ -26,8 +26,12 @@ class Checkpoint:
     resume_token: dict[str, Any] | None = None
     changed_at: datetime = EPOCH
     changed_id: Any = None
+    # Songs: the tombstones' watermark (`deleted_at`, `_id`).
     deleted_at: datetime = EPOCH
     deleted_id: Any = None
+    # Plays: the listener erasures' watermark (`erased_at`, `_id`).
+    erased_at: datetime = EPOCH
+    erased_id: Any = None
     applied: int = 0
     last_error: str | None = None
     last_change_at: datetime | None = None

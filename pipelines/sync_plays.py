@@ -10,7 +10,7 @@ artist and genre are copied in (one `$in` query per batch) for the dashboards.
 Plays go to the **live generation** (see `search/indices.py`), looked up once per
 batch: a full rebuild (`pipelines/reindex_plays.py`) moves it, and the next batch
 follows it. A listener's erasure is applied after the batch of plays, from the
-`listener_erasures` log, behind its own watermark (`deleted_at`, `deleted_id`).
+`listener_erasures` log, behind its own watermark (`erased_at`, `erased_id`).
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ class PlaySync(Sync):
         erasures = (
             await self.db[ERASURES]
             .find(
-                after_watermark("erased_at", checkpoint.deleted_at, checkpoint.deleted_id, horizon)
+                after_watermark("erased_at", checkpoint.erased_at, checkpoint.erased_id, horizon)
             )
             .sort([("erased_at", 1), ("_id", 1)])
             .limit(limit)
@@ -187,8 +187,8 @@ class PlaySync(Sync):
             checkpoint.last_change_at = plays[-1]["_id"].generation_time
         if erasures:
             await self.apply_erasures(erasures)
-            checkpoint.deleted_at = erasures[-1]["erased_at"]
-            checkpoint.deleted_id = erasures[-1]["_id"]
+            checkpoint.erased_at = erasures[-1]["erased_at"]
+            checkpoint.erased_id = erasures[-1]["_id"]
         checkpoint.applied += len(plays) + len(erasures)
         checkpoint.mode, checkpoint.last_error = "polling", None
         await checkpoints.save(self.db, checkpoint)
