@@ -1,5 +1,5 @@
 """Who is calling, as route dependencies: `CurrentPrincipal`, `OptionalPrincipal`,
-`require_role(...)`, `EditorDep`, `AdminDep`.
+`require_role(...)`, `require_editor`, `require_admin`.
 
 Authentication is `Authorization: Bearer <jwt>` from `POST /v1/auth/token`. The
 scheme object is OAuth2's password bearer so OpenAPI shows the lock icons and the
@@ -110,6 +110,3 @@ def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 require_editor = require_role(Role.editor, Role.admin)
 require_admin = require_role(Role.admin)
-
-EditorDep = Annotated[Principal, Depends(require_editor)]
-AdminDep = Annotated[Principal, Depends(require_admin)]
