@@ -172,9 +172,7 @@ class PlaySync(Sync):
         horizon = now - timedelta(seconds=self.options.settle_s)
         erasures = (
             await self.db[ERASURES]
-            .find(
-                after_watermark("erased_at", checkpoint.erased_at, checkpoint.erased_id, horizon)
-            )
+            .find(after_watermark("erased_at", checkpoint.erased_at, checkpoint.erased_id, horizon))
             .sort([("erased_at", 1), ("_id", 1)])
             .limit(limit)
             .to_list(limit)
