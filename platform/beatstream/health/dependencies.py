@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from beatstream.auth.dependencies import OptionalPrincipal
 from beatstream.health.service import ReadinessProbe
+from beatstream.settings import Settings
 
 
 async def get_readiness_probe(request: Request) -> ReadinessProbe:
@@ -13,4 +16,25 @@ async def get_readiness_probe(request: Request) -> ReadinessProbe:
     return probe
 
 
+async def shows_detail(request: Request, principal: OptionalPrincipal) -> bool:
+    """Store versions and errors help an attacker pick exploits: admins and the
+    operator's own networks (`HEALTH_DETAIL_NETWORKS`) see them, nobody else.
+
+    The address is the TCP peer unless it is a trusted proxy (`API_TRUSTED_PROXIES`),
+    so a client cannot claim an internal one with `X-Forwarded-For`.
+    """
+    if principal is not None and principal.is_admin:
+        return True
+    settings: Settings = request.state.settings
+    networks = settings.health.detail_networks
+    if not networks or request.client is None:
+        return False
+    try:
+        address = ipaddress.ip_address(request.client.host)
+    except ValueError:  # a unix socket peer, or a test client's made-up host
+        return False
+    return any(address in ipaddress.ip_network(net) for net in networks.split(","))
+
+
 ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness_probe)]
+DetailDep = Annotated[bool, Depends(shows_detail)]
