@@ -35,9 +35,7 @@ _USER = re.compile(r"[^:@/\s]*")
 _PASSWORD = re.compile(r"[^@/\s]*")
 _VALUE = re.compile(r"[^&;#\s]*")
 # Only ever run with `fullmatch` on the at most `_KEY_MAX` characters before a `=`.
-_KEY = re.compile(
-    r"password|passwd|pwd|pass|secret|token|api_key|apikey|access_key", re.IGNORECASE
-)
+_KEY = re.compile(r"password|passwd|pwd|pass|secret|token|api_key|apikey|access_key", re.IGNORECASE)
 _KEY_LENGTHS = frozenset({3, 4, 5, 6, 7, 8, 10})
 _KEY_MAX = max(_KEY_LENGTHS)
 # Every character `re.IGNORECASE` matches to a key's last letter (d, s, t, n, y):
@@ -63,6 +61,12 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """Mask every URL password and secret query parameter found anywhere in `text`."""
     return _redact(text, _Meter())
+
+
+def _run_end(run: re.Pattern[str], text: str, pos: int) -> int:
+    """Where the run of `run`'s one character class starting at `pos` ends."""
+    match = run.match(text, pos)  # a `*` run always matches, if only empty
+    return match.end() if match else pos
 
 
 def _redact(text: str, meter: _Meter) -> str:
@@ -105,11 +109,11 @@ def _mask_userinfo(text: str, meter: _Meter) -> str:
         meter.steps += anchor - start + 1
         if letter is None:
             continue
-        user_end = _USER.match(text, anchor + 3).end()
+        user_end = _run_end(_USER, text, anchor + 3)
         meter.steps += user_end - anchor - 2
         if user_end >= n or text[user_end] != ":":
             continue
-        password_end = _PASSWORD.match(text, user_end + 1).end()
+        password_end = _run_end(_PASSWORD, text, user_end + 1)
         meter.steps += password_end - user_end
         if password_end >= n or text[password_end] != "@":
             continue
@@ -143,7 +147,7 @@ def _mask_params(text: str, meter: _Meter) -> str:
         meter.steps += equals - delimiter
         if _KEY.fullmatch(text, delimiter + 1, equals) is None:
             continue
-        value_end = _VALUE.match(text, equals + 1).end()
+        value_end = _run_end(_VALUE, text, equals + 1)
         meter.steps += value_end - equals
         out += (text[copied : equals + 1], MASK)
         copied = pos = value_end

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from beatstream.auth.dependencies import OptionalPrincipal
+from beatstream.auth.tokens import TokenCodec
+from beatstream.errors import AppError
 from beatstream.health.service import ReadinessProbe
 from beatstream.settings import Settings
 
@@ -16,14 +17,27 @@ async def get_readiness_probe(request: Request) -> ReadinessProbe:
     return probe
 
 
-async def shows_detail(request: Request, principal: OptionalPrincipal) -> bool:
+def _is_admin_token(authorization: str | None, tokens: TokenCodec) -> bool:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    try:
+        return tokens.verify(token.strip()).is_admin
+    except AppError:
+        return False
+
+
+async def shows_detail(request: Request) -> bool:
     """Store versions and errors help an attacker pick exploits: admins and the
     operator's own networks (`HEALTH_DETAIL_NETWORKS`) see them, nobody else.
 
+    An admin token is checked by signature and expiry only, not against the
+    revocation list: that lives in Redis, and readiness must answer (in detail) while
+    Redis is down. A bad token is no error here either, just no detail.
     The address is the TCP peer unless it is a trusted proxy (`API_TRUSTED_PROXIES`),
     so a client cannot claim an internal one with `X-Forwarded-For`.
     """
-    if principal is not None and principal.is_admin:
+    if _is_admin_token(request.headers.get("authorization"), request.state.tokens):
         return True
     settings: Settings = request.state.settings
     networks = settings.health.detail_networks

@@ -121,7 +121,9 @@ async def test_a_forged_forwarded_for_does_not_escape_the_login_lock_out(
                 data={"username": payload["email"], "password": password},
                 headers={"X-Forwarded-For": forged},
             )
-            for forged, password in zip(FORGED, ("wrong", "wrong", "correct horse battery"))
+            for forged, password in zip(
+                FORGED, ("wrong", "wrong", "correct horse battery"), strict=True
+            )
         ]
 
     assert [r.status_code for r in attempts] == [401, 401, 429]
