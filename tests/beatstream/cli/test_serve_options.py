@@ -15,10 +15,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import uvicorn
+from pydantic import ValidationError
 
 from beatstream.app import create_app
 from beatstream.cli.serve import uvicorn_options
-from beatstream.settings import Settings
+from beatstream.settings import ApiSettings, Settings
 from beatstream.stores.clients import RedisClient
 from seed.builders import listener_payload
 from tests.fixtures.ports import unused_port
@@ -150,3 +151,16 @@ async def test_a_request_head_past_both_limits_is_refused_by_the_server(
     assert too_long.startswith(b"HTTP/1.1 400 ")  # refused by the server, not the app
     assert answered.status_code == 414  # the app's own limit
     assert answered.headers["content-type"] == "application/problem+json"
+
+
+def test_without_trusted_proxies_forwarded_headers_are_off() -> None:
+    options = uvicorn_options(Settings())
+
+    assert options["proxy_headers"] is False
+    assert options["server_header"] is False
+
+
+@pytest.mark.parametrize("value", ["proxy.internal", "10.0.0.0/8, nope", "300.1.1.1"])
+def test_trusted_proxies_must_be_addresses_or_networks(value: str) -> None:
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        ApiSettings(trusted_proxies=value)
