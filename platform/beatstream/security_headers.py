@@ -2,9 +2,9 @@
 
 - `X-Content-Type-Options: nosniff` everywhere: a browser never guesses a type other
   than the one declared (an uploaded title rendered as HTML, say).
-- `Cache-Control: no-store` on accounts (`/v1/auth/...`: tokens, `/me`) and
-  listeners (`/v1/listeners...`: profiles, plays): no shared or browser cache keeps a
-  copy of someone's personal data or credentials.
+- `Cache-Control: no-store` on accounts (`/v1/auth/...`: tokens, `/me`), listeners
+  and their plays (`/v1/listeners...`, `/v1/plays`): no shared or browser cache keeps
+  a copy of someone's personal data or credentials.
 
 500s are rendered outside every middleware, so `problems.problem` adds `nosniff` too.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
-NO_STORE_PREFIXES = ("/v1/auth/", "/v1/listeners")
+NO_STORE_PREFIXES = ("/v1/auth/", "/v1/listeners", "/v1/plays")
 
 
 class SecurityHeadersMiddleware:
