@@ -10,12 +10,14 @@ from pymongo.monitoring import CommandListener
 from beatstream import __version__
 from beatstream.api import v1
 from beatstream.body_limit import BodySizeLimitMiddleware
+from beatstream.head_limit import RequestHeadLimitMiddleware
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.middleware import RequestIdMiddleware
 from beatstream.problems import install_problem_handlers
 from beatstream.ratelimit import RateLimitMiddleware
 from beatstream.search.microcache import MicrocacheMiddleware
+from beatstream.security_headers import SecurityHeadersMiddleware
 from beatstream.settings import Settings, get_settings
 
 
@@ -38,6 +40,13 @@ def create_app(
     )
     # Outside the microcache, so a cached answer still counts against the caller's limit.
     app.add_middleware(RateLimitMiddleware)
+    # Outside the rate limiter: an over-long request costs no Redis round trip.
+    app.add_middleware(
+        RequestHeadLimitMiddleware,
+        max_url_bytes=settings.api.max_url_bytes,
+        max_header_bytes=settings.api.max_header_bytes,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router)

@@ -20,6 +20,19 @@ from beatstream.settings import LogSettings
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
+# A message or field longer than this is cut: an access-log line carries whatever URL a
+# client sent. Cut after redaction, so a secret's cut-off half is never what remains.
+MAX_LOGGED_CHARS = 4096
+
+
+def clean(text: str) -> str:
+    """Redacted, then cut to MAX_LOGGED_CHARS with a note of how much was dropped."""
+    text = redact_text(text)
+    if len(text) <= MAX_LOGGED_CHARS:
+        return text
+    return f"{text[:MAX_LOGGED_CHARS]}...[{len(text) - MAX_LOGGED_CHARS} more chars]"
+
+
 _STANDARD_ATTRS = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
     | {"message", "asctime", "taskName", "color_message"}
@@ -39,12 +52,13 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": redact_text(record.getMessage()),
+            "msg": clean(record.getMessage()),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and value is not None:
-                payload[key] = redact_text(value) if isinstance(value, str) else value
+                payload[key] = clean(value) if isinstance(value, str) else value
         if record.exc_info:
+            # Not cut: a traceback's end is what matters, and its text is ours.
             payload["exc"] = redact_text(self.formatException(record.exc_info))
         return orjson.dumps(payload, default=str).decode()
 
@@ -52,6 +66,9 @@ class JsonFormatter(logging.Formatter):
 class ConsoleFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return clean(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         return redact_text(super().format(record))

@@ -10,7 +10,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from beatstream.logs import request_id_var
 
 REQUEST_ID_HEADER = "x-request-id"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_REQUEST_ID = 128
+# Only ever `fullmatch`ed on at most MAX_REQUEST_ID characters: one bounded class, no
+# backtracking. (`$` with `match` would also take a trailing newline.)
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]+")
+
+
+def _is_valid_request_id(value: str) -> bool:
+    return len(value) <= MAX_REQUEST_ID and _VALID_REQUEST_ID.fullmatch(value) is not None
 
 
 class RequestIdMiddleware:
@@ -29,7 +36,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _is_valid_request_id(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
 

@@ -56,8 +56,10 @@ def problem(
         "request_id": request_id,
         **extra,
     }
+    # Here too, not only in SecurityHeadersMiddleware: a 500 is rendered outside it.
+    headers = {**(headers or {}), "X-Content-Type-Options": "nosniff"}
     if request_id:
-        headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
+        headers[REQUEST_ID_HEADER] = request_id
     return ProblemResponse(body, status_code=status, headers=headers)
 
 

@@ -194,8 +194,8 @@ class RateLimitMiddleware:
       are not read, counts against the client IP (`RATELIMIT_ANONYMOUS_LIMIT`).
 
     Health probes and the API docs are never limited: an orchestrator must always
-    reach them. The client address is the ASGI `client`: behind a proxy, run uvicorn
-    with `--proxy-headers --forwarded-allow-ips=<proxy>` so it is the real client's.
+    reach them. The client address is the ASGI `client`: the TCP peer, or behind a proxy
+    listed in `API_TRUSTED_PROXIES` the forwarded client (docs/deployment.md).
     """
 
     EXEMPT_PREFIXES = ("/health/", "/docs", "/redoc", "/openapi.json")

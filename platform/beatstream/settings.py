@@ -8,6 +8,7 @@ while the code gets one typed object per store.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
@@ -109,10 +110,23 @@ class StartupSettings(BaseModel):
     ping_timeout_s: float = Field(default=5.0, gt=0, le=120)
 
 
+def _networks(value: object) -> object:
+    """`"10.0.0.0/8, 192.168.1.7"` -> `"10.0.0.0/8,192.168.1.7/32"`; a bad entry is an error."""
+    if not isinstance(value, str):
+        return value
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    return ",".join(str(ipaddress.ip_network(entry, strict=False)) for entry in entries)
+
+
 class HealthSettings(BaseModel):
     ping_timeout_s: float = Field(default=2.0, gt=0, le=60)
     # Readiness answers are reused this long; 0 still coalesces concurrent checks.
     cache_ttl_s: float = Field(default=1.0, ge=0, le=60)
+    # Callers from these networks (comma-separated CIDRs) see store versions and errors
+    # on /health/ready, as admins do; everybody else sees the status only.
+    detail_networks: str = ""
+
+    _check_networks = field_validator("detail_networks", mode="before")(_networks)
 
 
 class LogSettings(BaseModel):
@@ -134,6 +148,16 @@ class ApiSettings(BaseModel):
     # Bounds how long a result may outlive an invalidation (see search/microcache.py).
     microcache_ttl_s: float = Field(default=1.0, ge=0, le=10)
     microcache_entries: int = Field(default=2048, ge=1, le=1_000_000)
+    # Addresses (comma-separated IPs or CIDRs) of the reverse proxies whose
+    # `X-Forwarded-For`/`-Proto` are believed. Empty: nobody's, and the client address
+    # (rate limits, login lock-out) is always the TCP peer. docs/deployment.md.
+    trusted_proxies: str = ""
+    # Longest request target (path and query) and all header lines together, in bytes:
+    # 414 / 431 past them. The server refuses a request head past their sum outright.
+    max_url_bytes: int = Field(default=8192, ge=256, le=65_536)
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=65_536)
+
+    _check_proxies = field_validator("trusted_proxies", mode="before")(_networks)
 
 
 MIN_JWT_SECRET_LENGTH = 32

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 import uvicorn
 
@@ -27,6 +29,34 @@ def _require_shared_secrets(settings: Settings) -> None:
         raise typer.Exit(code=2)
 
 
+# Room for the method, the protocol and the line ends around the target and headers.
+_REQUEST_LINE_SLACK = 1024
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The server options every `beatstream serve` process runs with (tests use them too).
+
+    - Forwarded headers are believed only from `API_TRUSTED_PROXIES`; with none (the
+      default) uvicorn ignores them, where its own default would trust loopback and let
+      any client behind a local hop pick its address: its rate-limit bucket and login
+      lock-out with it.
+    - The request head the server buffers is bounded: httptools (uvicorn's choice when
+      installed, as here) refuses heads past ~64 KiB; h11, if it runs, is held to the
+      app's own limits plus slack. The app answers 414/431 past `API_MAX_URL_BYTES` /
+      `API_MAX_HEADER_BYTES` (beatstream.head_limit).
+    - No `server` banner.
+    """
+    api = settings.api
+    return {
+        "proxy_headers": bool(api.trusted_proxies),
+        "forwarded_allow_ips": api.trusted_proxies or "",
+        "h11_max_incomplete_event_size": (
+            api.max_url_bytes + api.max_header_bytes + _REQUEST_LINE_SLACK
+        ),
+        "server_header": False,
+    }
+
+
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default: API_HOST)."),
     port: int | None = typer.Option(None, help="Port (default: API_PORT, 8000)."),
@@ -47,5 +77,5 @@ def serve(
         lifespan="on",
         log_config=logging_config(settings.log),
         log_level=settings.log.level.lower(),
-        proxy_headers=True,
+        **uvicorn_options(settings),
     )

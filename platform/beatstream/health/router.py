@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from beatstream.health.dependencies import ReadinessDep
-from beatstream.health.schemas import Liveness, Readiness
+from beatstream.health.dependencies import DetailDep, ReadinessDep
+from beatstream.health.schemas import Liveness, Readiness, ReadinessStatus
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -18,11 +18,15 @@ async def live() -> Liveness:
 @router.get(
     "/ready",
     summary="Every store answers",
+    description="Store versions and errors are shown to admins and to callers from "
+    "`HEALTH_DETAIL_NETWORKS`; anybody else gets the status only.",
     responses={503: {"model": Readiness, "description": "At least one store is down"}},
 )
-async def ready(probe: ReadinessDep, response: Response) -> Readiness:
+async def ready(
+    probe: ReadinessDep, detail: DetailDep, response: Response
+) -> Readiness | ReadinessStatus:
     report = await probe.check()
     if report.status != "ready":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         response.headers["Retry-After"] = "5"
-    return report
+    return report if detail else ReadinessStatus(status=report.status)

@@ -18,6 +18,12 @@ class StoreHealth(BaseModel):
     error: str | None
 
 
+class ReadinessStatus(BaseModel):
+    """What an anonymous caller learns: up or not, never which versions run or why."""
+
+    status: Literal["ready", "unavailable"]
+
+
 class Readiness(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

@@ -3,11 +3,15 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
+from pydantic import ValidationError
 
 from beatstream.app import create_app
-from beatstream.settings import Settings
+from beatstream.auth.principals import Role
+from beatstream.settings import HealthSettings, Settings
 from beatstream.stores.clients import RedisClient
 from tests.fixtures.app import running
+from tests.fixtures.auth import AsRole
 from tests.fixtures.servers import DisposableRedis
 
 
@@ -88,3 +92,55 @@ async def test_readiness_answer_is_reused_within_its_ttl(
 
     assert all(r.json() == first.json() for r in again)
     assert after - before == 1  # only the `before` INFO: no new probe round
+
+
+def _detail_networks(settings: Settings, networks: str) -> Settings:
+    return settings.model_copy(
+        update={"health": settings.health.model_copy(update={"detail_networks": networks})}
+    )
+
+
+async def test_ready_tells_an_anonymous_caller_the_status_only(
+    anon_client: httpx.AsyncClient,
+) -> None:
+    response = await anon_client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+async def test_ready_tells_a_non_admin_the_status_only(as_role: AsRole) -> None:
+    response = await as_role(Role.editor).get("/health/ready")
+
+    assert response.json() == {"status": "ready"}
+
+
+@pytest.mark.parametrize(("networks", "detailed"), [("127.0.0.0/8", True), ("10.0.0.0/8", False)])
+async def test_ready_shows_detail_to_the_internal_networks(
+    settings: Settings, networks: str, detailed: bool
+) -> None:
+    """The in-process client connects from 127.0.0.1 (httpx's ASGI transport)."""
+    async with running(create_app(_detail_networks(settings, networks)), role=None) as http:
+        body = (await http.get("/health/ready")).json()
+
+    assert ("stores" in body) is detailed
+    assert body["status"] == "ready"
+
+
+async def test_ready_down_tells_an_anonymous_caller_only_that(
+    settings: Settings, disposable_redis: DisposableRedis
+) -> None:
+    redis = settings.redis.model_copy(update={"url": disposable_redis.url, "socket_timeout_s": 0.5})
+    app = create_app(_with_ttl(settings, 0).model_copy(update={"redis": redis}))
+    async with running(app, role=None) as http:
+        disposable_redis.kill()
+        response = await http.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_detail_networks_must_be_networks() -> None:
+    with pytest.raises(ValidationError, match="detail_networks"):
+        HealthSettings(detail_networks="10.0.0.0/8, intranet")
