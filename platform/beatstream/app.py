@@ -13,6 +13,7 @@ from beatstream.body_limit import BodySizeLimitMiddleware
 from beatstream.head_limit import RequestHeadLimitMiddleware
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
+from beatstream.methods import MethodSemanticsMiddleware
 from beatstream.middleware import RequestIdMiddleware
 from beatstream.problems import install_problem_handlers
 from beatstream.ratelimit import RateLimitMiddleware
@@ -32,6 +33,8 @@ def create_app(
         summary="Catalogue, playlists, listeners, search and analytics for music streaming.",
         lifespan=build_lifespan(settings, mongo_listeners),
     )
+    # Innermost: a complete Allow on 405s, OPTIONS, HEAD wherever GET (beatstream.methods).
+    app.add_middleware(MethodSemanticsMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     app.add_middleware(
         MicrocacheMiddleware,

@@ -6,7 +6,10 @@ RFC 9457 problem-details response. Nothing else chooses a status code.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+Location = Literal["body", "query", "path", "header"]
+"""Where a value came from: the `in` of a problem's `errors` entry (as in OpenAPI)."""
 
 
 class AppError(Exception):
@@ -97,16 +100,20 @@ class StoreUnavailableError(AppError):
 
 
 class InvalidInputError(AppError):
-    """Input that passed type validation but is still wrong (a bad cursor, a missing ref)."""
+    """Input that passed type validation but is still wrong (a bad cursor, a missing ref).
+
+    `location` has no default: a check on a query parameter, a path segment or a
+    header must not be reported as a body field, and mypy catches one that forgets.
+    """
 
     status_code = 422
     title = "Unprocessable Content"
     type_slug = "validation"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, location: Location) -> None:
         super().__init__(
             f"invalid input: {field}",
-            errors=[{"field": field, "in": "body", "message": message, "type": "value_error"}],
+            errors=[{"field": field, "in": location, "message": message, "type": "value_error"}],
         )
         self.field = field
 

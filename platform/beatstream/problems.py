@@ -67,17 +67,32 @@ def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None) or request_id_var.get()
 
 
+# FastAPI's first `loc` element, as the `in` of an error (OpenAPI's parameter locations).
+_LOCATIONS = {
+    "body": "body",
+    "query": "query",
+    "path": "path",
+    "header": "header",
+    "cookie": "cookie",
+}
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return _LOCATIONS.get(loc[0], "body") if loc else "body"
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
     """`("query", "limit")` -> `limit`; `("body", "events", 3, "song_id")` -> `events[3].song_id`.
 
     The same notation the operator-key check and the services use, so a client can
-    match every error of one response against its body the same way.
+    match every error of one response against its body the same way. An error about
+    the whole of one location (a query model's own check) is named after the location.
     """
-    parts = loc[1:] if loc and loc[0] in {"body", "query", "path", "header"} else loc
+    parts = loc[1:] if loc and loc[0] in _LOCATIONS else loc
     name = ""
     for part in parts:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or "body"
+    return name or _location(loc)
 
 
 def _offending_field(error: Mapping[str, Any]) -> str:
@@ -107,7 +122,7 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
     errors = [
         {
             "field": _offending_field(err),
-            "in": err["loc"][0] if err["loc"] else "body",
+            "in": _location(tuple(err["loc"])),
             "message": err["msg"],
             "type": err["type"],
         }

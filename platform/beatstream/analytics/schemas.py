@@ -9,6 +9,7 @@ from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_va
 
 from beatstream.common.countries import CountryCode
 from beatstream.common.inputs import InputModel, OutputModel
+from beatstream.common.instants import Instant
 
 Interval = Literal["day", "week", "month"]
 TopLimit = Annotated[int, Field(ge=1, le=100, description="How many to return (1-100).")]
@@ -44,13 +45,6 @@ SongId = Annotated[
 ]
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    """A datetime without an offset (or a bare date) is read as UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 class TopQuery(InputModel):
     country: ViewsCountry = None
     limit: TopLimit = 10
@@ -64,29 +58,23 @@ class PlaysQuery(InputModel):
     """Plays in the half-open range `[from, to)`, counted per calendar day, week or month (UTC).
 
     `to` defaults to now and `from` to a window before `to` (30 days, 26 weeks or 2
-    years by interval). ISO dates or datetimes; without an offset they are UTC.
+    years by interval). Both are ISO 8601 date-times with an offset (`Instant`).
     """
 
     # Declared before `from`: its validator compares against them.
     interval: Interval = "day"
-    to: datetime | None = Field(default=None, description="End, exclusive. Default: now.")
-    from_: datetime | None = Field(
+    to: Instant | None = Field(default=None, description="End, exclusive. Default: now.")
+    from_: Instant | None = Field(
         default=None, alias="from", description="Start, inclusive. Default: a window before `to`."
     )
     country: CountryCode | None = Field(default=None, description="Only plays from this country.")
     song: SongId | None = Field(default=None, description="Only plays of this song.")
 
-    @field_validator("to")
-    @classmethod
-    def _to_utc(cls, value: datetime | None) -> datetime | None:
-        return _as_utc(value)
-
     @field_validator("from_")
     @classmethod
     def _before_to_within_span(
-        cls, value: datetime | None, info: ValidationInfo
+        cls, start: datetime | None, info: ValidationInfo
     ) -> datetime | None:
-        start = _as_utc(value)
         if start is None:
             return None
         end = info.data.get("to") or datetime.now(UTC)

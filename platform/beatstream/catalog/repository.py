@@ -220,7 +220,9 @@ def parse_album_id(value: str) -> tuple[PydanticObjectId, str, int]:
         artist, year, title = raw.split("|", 2)
         return PydanticObjectId(artist), title, int(year)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInputError("album_id", "not an album id this API issued") from exc
+        raise InvalidInputError(
+            "album_id", "not an album id this API issued", location="path"
+        ) from exc
 
 
 async def list_albums(

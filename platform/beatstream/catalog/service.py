@@ -47,7 +47,7 @@ async def delete_artist(artist: Artist, expected: int | None) -> None:
 async def _artist_ref(artist_id: PydanticObjectId) -> ArtistRef:
     artist = await repository.get_artist(artist_id)
     if artist is None:
-        raise InvalidInputError("artist_id", f"no artist with id {artist_id}")
+        raise InvalidInputError("artist_id", f"no artist with id {artist_id}", location="body")
     return ArtistRef(id=artist_id, name=artist.name)
 
 
@@ -80,7 +80,9 @@ async def list_songs(
     filters: SongFilters, sort: str, limit: int, cursor: str | None
 ) -> tuple[list[Row], str | None]:
     if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
-        raise InvalidInputError("year_from", "year_from must not be after year_to")
+        raise InvalidInputError(
+            "year_from", "year_from must not be after year_to", location="query"
+        )
     return await repository.list_songs(filters, sort, limit, cursor)
 
 

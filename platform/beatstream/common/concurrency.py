@@ -27,10 +27,10 @@ def parse_if_match(if_match: str | None) -> int | None:
         return None
     tags = [tag.strip() for tag in if_match.split(",") if tag.strip()]
     if len(tags) != 1:
-        raise InvalidInputError("If-Match", "give exactly one ETag or *")
+        raise InvalidInputError("If-Match", "give exactly one ETag or *", location="header")
     tag = tags[0].removeprefix("W/")
     if not (tag.startswith('"') and tag.endswith('"') and tag[1:-1].isdigit()):
-        raise InvalidInputError("If-Match", 'expected an ETag such as "3"')
+        raise InvalidInputError("If-Match", 'expected an ETag such as "3"', location="header")
     return int(tag[1:-1])
 
 

@@ -74,7 +74,9 @@ def decode_cursor(cursor: str, sort: SortSpec) -> tuple[Any, ObjectId]:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
         if payload["s"] != sort.name:
-            raise InvalidInputError("cursor", f"this cursor belongs to sort {payload['s']!r}")
+            raise InvalidInputError(
+                "cursor", f"this cursor belongs to sort {payload['s']!r}", location="query"
+            )
         value = payload["v"]
         if isinstance(value, Mapping):
             value = datetime.fromisoformat(str(value["dt"]))
@@ -84,9 +86,9 @@ def decode_cursor(cursor: str, sort: SortSpec) -> tuple[Any, ObjectId]:
     except InvalidInputError:
         raise
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
-        raise InvalidInputError("cursor", "not a cursor this API issued") from exc
+        raise InvalidInputError("cursor", "not a cursor this API issued", location="query") from exc
     except Exception as exc:  # bson.errors.InvalidId and friends
-        raise InvalidInputError("cursor", "not a cursor this API issued") from exc
+        raise InvalidInputError("cursor", "not a cursor this API issued", location="query") from exc
 
 
 def after_cursor(sort: SortSpec, value: Any, last_id: ObjectId) -> dict[str, Any]:

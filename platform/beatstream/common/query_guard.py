@@ -17,5 +17,7 @@ async def reject_operator_query_keys(request: Request) -> None:
     for key in request.query_params:
         if key.startswith("$") or "." in key or "[" in key or "]" in key:
             raise InvalidInputError(
-                key, "query keys may not start with '$' or contain '.', '[' or ']'"
+                key,
+                "query keys may not start with '$' or contain '.', '[' or ']'",
+                location="query",
             )

@@ -13,7 +13,6 @@ from typing import Annotated
 from beanie import PydanticObjectId
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     ConfigDict,
     Field,
     SecretStr,
@@ -23,6 +22,7 @@ from pydantic import (
 
 from beatstream.common.countries import CountryCode
 from beatstream.common.inputs import InputModel, OutputModel, PatchModel
+from beatstream.common.instants import Instant
 from beatstream.listeners.documents import SubscriptionActionType
 
 MAX_BATCH = 500
@@ -40,12 +40,11 @@ def _not_after_this_year(year: int) -> int:
 
 
 def _utc_past_instant(value: datetime) -> datetime:
-    """UTC at millisecond precision (what MongoDB keeps), and not in the future.
+    """Millisecond precision (what MongoDB keeps; `Instant` is UTC already), not in the future.
 
     Normalising here means the value a client gets back equals the stored one, and
     keyset cursors built from either compare equal.
     """
-    value = value.astimezone(UTC)
     value = value.replace(microsecond=value.microsecond // 1000 * 1000)
     if value > datetime.now(UTC) + CLOCK_SKEW:
         raise ValueError("may not be in the future")
@@ -71,7 +70,7 @@ YearOfBirth = Annotated[
     AfterValidator(_not_after_this_year),
 ]
 PastInstant = Annotated[
-    AwareDatetime,
+    Instant,
     Field(description="With a UTC offset; not in the future (5 minutes of clock skew allowed)."),
     AfterValidator(_utc_past_instant),
 ]

@@ -114,7 +114,7 @@ async def _require_references(events: list[PlayCreate], prefix: str | None) -> N
 
 
 def _unknown_references(problems: list[tuple[str, str]]) -> InvalidInputError:
-    error = InvalidInputError(*problems[0])
+    error = InvalidInputError(*problems[0], location="body")
     if len(problems) > 1:
         error.detail = "invalid input: " + ", ".join(field for field, _ in problems)
         error.extra["errors"] = [

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from beatstream.common.inputs import InputModel, OutputModel
+from beatstream.common.instants import Instant
 from beatstream.common.pagination import PageQuery
 
 # The third-party views a key can be scoped to. Kept here, not imported from
@@ -103,16 +104,8 @@ class AuditQuery(PageQuery):
 
     key_id: str | None = Field(default=None, pattern=KEY_ID_PATTERN, description="One key's pulls.")
     view: ViewName | None = Field(default=None, description="One view's pulls.")
-    since: datetime | None = Field(default=None, description="Pulls at or after this instant.")
-    until: datetime | None = Field(default=None, description="Pulls before this instant.")
-
-    @field_validator("since", "until")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        """A time without an offset is read as UTC, the zone every stored time is in."""
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+    since: Instant | None = Field(default=None, description="Pulls at or after this instant.")
+    until: Instant | None = Field(default=None, description="Pulls before this instant.")
 
     @field_validator("until")
     @classmethod

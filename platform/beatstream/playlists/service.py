@@ -132,7 +132,9 @@ async def add_songs(playlist: Playlist, data: SongsAdd, expected: int | None) ->
     existing = await repository.existing_song_ids(list(set(data.song_ids)))
     for index, song_id in enumerate(data.song_ids):
         if song_id not in existing:
-            raise InvalidInputError(f"song_ids[{index}]", f"no song with id {song_id}")
+            raise InvalidInputError(
+                f"song_ids[{index}]", f"no song with id {song_id}", location="body"
+            )
 
     assert playlist.id is not None
     updated = await repository.push_songs(playlist.id, data.song_ids, data.position, expected)
@@ -154,7 +156,9 @@ async def move_song(playlist: Playlist, move: SongMove, expected: int | None) ->
     def reorder(song_ids: list[PydanticObjectId]) -> list[PydanticObjectId]:
         for field in ("from_position", "to_position"):
             if getattr(move, field) >= len(song_ids):
-                raise InvalidInputError(field, f"the playlist has {len(song_ids)} entries")
+                raise InvalidInputError(
+                    field, f"the playlist has {len(song_ids)} entries", location="body"
+                )
         song = song_ids.pop(move.from_position)
         song_ids.insert(move.to_position, song)
         return song_ids

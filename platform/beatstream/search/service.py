@@ -36,9 +36,11 @@ def decode_cursor(params: SearchQuery) -> list[Any] | None:
         after = payload["a"]
         fingerprint = payload["f"]
     except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
-        raise InvalidInputError("cursor", "not a cursor this API issued") from exc
+        raise InvalidInputError("cursor", "not a cursor this API issued", location="query") from exc
     if fingerprint != _fingerprint(params) or not isinstance(after, list):
-        raise InvalidInputError("cursor", "this cursor belongs to a different search")
+        raise InvalidInputError(
+            "cursor", "this cursor belongs to a different search", location="query"
+        )
     return after
 
 

@@ -62,9 +62,7 @@ ROW_MODELS: dict[ViewName, type[OutputModel]] = {
 
 
 def query_error(field: str, message: str) -> InvalidInputError:
-    error = InvalidInputError(field, message)
-    error.extra["errors"][0]["in"] = "query"
-    return error
+    return InvalidInputError(field, message, location="query")
 
 
 def check_query(view: ViewName, query: ViewQuery) -> None:

@@ -18,7 +18,7 @@ from tests.beatstream.analytics.data import Row, index_songs
         ("/v1/analytics/top-artists?country=IT", 3600),
         ("/v1/analytics/top-songs?country=IT", 60),
         ("/v1/analytics/genres", 300),
-        ("/v1/analytics/plays?from=2024-01-01&to=2024-02-01", 60),
+        ("/v1/analytics/plays?from=2024-01-01T00:00:00Z&to=2024-02-01T00:00:00Z", 60),
     ],
 )
 async def test_second_call_is_a_hit_with_the_same_body(

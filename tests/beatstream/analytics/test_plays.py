@@ -35,8 +35,8 @@ async def test_daily_counts_match_python_with_empty_days_as_zero(
         analytics_client,
         "/v1/analytics/plays",
         interval="day",
-        to="2024-03-01",
-        **{"from": "2024-02-01"},
+        to="2024-03-01T00:00:00Z",
+        **{"from": "2024-02-01T00:00:00Z"},
     )
 
     counts = _counts(body)
@@ -61,7 +61,7 @@ async def test_monthly_counts_zero_fill_months_without_plays(
         "/v1/analytics/plays",
         interval="month",
         to="2024-06-01T00:00:00Z",
-        **{"from": "2023-11-01"},
+        **{"from": "2023-11-01T00:00:00Z"},
     )
 
     counts = _counts(body)
@@ -118,8 +118,8 @@ async def test_no_plays_index_yet_gives_empty_buckets(
         analytics_client,
         "/v1/analytics/plays",
         interval=interval,
-        to="2024-02-01",
-        **{"from": "2024-01-01"},
+        to="2024-02-01T00:00:00Z",
+        **{"from": "2024-01-01T00:00:00Z"},
     )
 
     assert len(body["buckets"]) == buckets

@@ -34,11 +34,23 @@ from tests.fixtures.ports import unused_port
         ("/v1/analytics/genres", {"limit": "5"}, "limit"),  # genres takes no limit
         ("/v1/analytics/top-artists", {"bogus": "1"}, "bogus"),
         ("/v1/analytics/plays", {"interval": "year"}, "interval"),
-        ("/v1/analytics/plays", {"from": "2024-13-01"}, "from"),
+        ("/v1/analytics/plays", {"from": "2024-13-01T00:00:00Z"}, "from"),
         ("/v1/analytics/plays", {"to": "yesterday"}, "to"),
-        ("/v1/analytics/plays", {"from": "2024-02-01", "to": "2024-01-01"}, "from"),
-        ("/v1/analytics/plays", {"from": "2024-02-01", "to": "2024-02-01"}, "from"),
-        ("/v1/analytics/plays", {"from": "2020-01-01", "to": "2024-01-01"}, "from"),
+        (
+            "/v1/analytics/plays",
+            {"from": "2024-02-01T00:00:00Z", "to": "2024-01-01T00:00:00Z"},
+            "from",
+        ),
+        (
+            "/v1/analytics/plays",
+            {"from": "2024-02-01T00:00:00Z", "to": "2024-02-01T00:00:00Z"},
+            "from",
+        ),
+        (
+            "/v1/analytics/plays",
+            {"from": "2020-01-01T00:00:00Z", "to": "2024-01-01T00:00:00Z"},
+            "from",
+        ),
         ("/v1/analytics/plays", {"country": "XX"}, "country"),
         ("/v1/analytics/plays", {"song": "not-an-id"}, "song"),
     ],
@@ -57,7 +69,7 @@ async def test_bad_input_is_422_naming_the_field(
 async def test_a_long_range_is_fine_at_a_coarser_interval(
     analytics_client: httpx.AsyncClient,
 ) -> None:
-    params = {"from": "2020-01-01", "to": "2024-01-01", "interval": "month"}
+    params = {"from": "2020-01-01T00:00:00Z", "to": "2024-01-01T00:00:00Z", "interval": "month"}
     response = await analytics_client.get("/v1/analytics/plays", params=params)
 
     assert response.status_code == 200, response.text

@@ -159,7 +159,7 @@ async def test_query_syntax_in_q_is_only_text(
         ({"q": "x" * 513}, "q"),
         ({"country": "XX"}, "country"),
         ({"limit": 101}, "limit"),
-        ({"year_from": 2020, "year_to": 2010}, "body"),
+        ({"year_from": 2020, "year_to": 2010}, "query"),  # a check on the whole query
         ({"interval": "day"}, "interval"),
         ({"cursor": "%%%"}, "cursor"),
     ],
