@@ -2,8 +2,9 @@
 
 Readers keep the old index until the new one is complete and verified; the swap is
 one `_aliases` call, after which the `songs` cache namespace is bumped (answers cached
-from the old index are never served again). During the load the new index has no refreshes and no replicas
-(both restored after), which is most of the speed of a bulk load.
+from the old index are never served again). During the load the new index has no
+refreshes and no replicas (both restored after), which is most of the speed of a bulk
+load.
 """
 
 from __future__ import annotations

@@ -41,8 +41,19 @@ async def cli_db(mongo_client: AsyncMongoClient[MongoDocument]) -> AsyncIterator
 
 
 @pytest.fixture
-def cli_env(resolved_stores: dict[str, ResolvedStore], cli_db: str) -> dict[str, str]:
-    return {"MONGODB_URL": resolved_stores["mongodb"].url, "MONGODB_DB": cli_db}
+def cli_env(
+    resolved_stores: dict[str, ResolvedStore], cli_db: str, es_prefix: str, redis_prefix: str
+) -> dict[str, str]:
+    """This test's stores and prefixes: a seed also bumps cache namespaces (and a reset
+    rebuilds indices), which must not touch anyone else's."""
+    return {
+        "MONGODB_URL": resolved_stores["mongodb"].url,
+        "MONGODB_DB": cli_db,
+        "ELASTICSEARCH_URL": resolved_stores["elasticsearch"].url,
+        "ELASTICSEARCH_INDEX_PREFIX": es_prefix,
+        "REDIS_URL": resolved_stores["redis"].url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+    }
 
 
 async def test_seed_loads_and_exits_0(

@@ -1,10 +1,10 @@
 """Thin HTTP layer for the search dashboards: validate, answer from the cache or compute.
 
 Every answer is cached in Redis (cache-aside, `beatstream.search.cache`) under the
-namespace of the data it reads (`CacheNamespace.SONGS` or `.PLAYS`), so whatever changes
-that data (a sync batch, a reindex, a seed) invalidates it with one bump. The key is the route plus its
-validated query (country upper-cased, defaults filled), so `?country=it` and
-`?country=IT` share an entry.
+namespace of the data it reads (`CacheNamespace.SONGS` or `.PLAYS`), so whatever
+changes that data (a sync batch, a reindex, a seed) invalidates it with one bump. The
+key is the route plus its validated query (country upper-cased, defaults filled), so
+`?country=it` and `?country=IT` share an entry.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Song search and typeahead for the client apps' search box and the dashboards.
 
 Both are cached in Redis (namespace `CacheNamespace.SONGS`, bumped when a sync batch,
-a reindex or a seed changes song data), answer 304 to a current `If-None-Match`, and say `X-Cache: hit|miss|bypass`.
+a reindex or a seed changes song data), answer 304 to a current `If-None-Match`, and
+say `X-Cache: hit|miss|bypass`.
 """
 
 from __future__ import annotations
