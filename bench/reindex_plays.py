@@ -53,7 +53,7 @@ async def _measure() -> list[dict[str, Any]]:
         await asyncio.sleep(1.5)
         rows = []
         for label in ("first build (no play index yet)", "rebuild (replaces a serving one)"):
-            built = await reindex_plays(db, es, config, batch_size=2000, concurrency=2)
+            built = await reindex_plays(db, es, config, cache=None, batch_size=2000, concurrency=2)
             assert built.indexed == PLAYS, built
             assert int((await es.count(index=plays_alias(config.index_prefix)))["count"]) == PLAYS
             rows.append(

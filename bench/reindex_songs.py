@@ -49,7 +49,7 @@ async def _measure() -> list[dict[str, Any]]:
         sample = await db.songs.find({}).limit(NAIVE_SAMPLE).to_list(NAIVE_SAMPLE)
         naive_index = await create_songs_index(es, config)
         naive_rate = await _naive(es, naive_index, sample)
-        reindexed = await reindex_songs(db, es, config, batch_size=2000, concurrency=2)
+        reindexed = await reindex_songs(db, es, config, cache=None, batch_size=2000, concurrency=2)
         bulk_rate = reindexed.docs_per_s
         assert reindexed.indexed == SONGS_TOTAL
         return [

@@ -65,7 +65,9 @@ async def _child(plays: int) -> dict[str, Any]:
     baseline = _peak_rss_mb()
     try:
         counts = Counts(artists=ARTISTS, songs=SONGS, listeners=LISTENERS, plays=plays)
-        result = await load(client[settings.db], counts, 42, batch_size=BATCH, progress=progress)
+        result = await load(
+            client[settings.db], counts, 42, derived=None, batch_size=BATCH, progress=progress
+        )
         assert result.ok, result.failures[:5]
         assert result.written["play_events"] == plays
     finally:

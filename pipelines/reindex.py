@@ -1,8 +1,10 @@
 """Full reindex: MongoDB -> a NEW Elasticsearch index -> atomic alias swap -> old index dropped.
 
 Readers keep the old index until the new one is complete and verified; the swap is
-one `_aliases` call. During the load the new index has no refreshes and no replicas
-(both restored after), which is most of the speed of a bulk load.
+one `_aliases` call, after which the `songs` cache namespace is bumped (answers cached
+from the old index are never served again). During the load the new index has no
+refreshes and no replicas (both restored after), which is most of the speed of a bulk
+load.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.cache.namespaces import CacheNamespace
+from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import (
     SONGS,
     alias_targets,
@@ -26,6 +30,7 @@ from beatstream.search.transform import song_document
 from beatstream.settings import ElasticsearchSettings
 from pipelines import dead_letters
 from pipelines.bulk import BulkResult, index_action, send_chunks
+from pipelines.invalidation import invalidate
 
 Progress = Callable[[int], None]
 
@@ -41,6 +46,9 @@ class ReindexReport:
     indexed: int
     dead_letters: int
     seconds: float
+    # True: the cache namespace was bumped; False: Redis refused every attempt (stale
+    # answers can be served until the next bump); None: no cache was given.
+    cache_invalidated: bool | None = None
 
     @property
     def docs_per_s(self) -> float:
@@ -52,10 +60,13 @@ async def reindex_songs(
     es: AsyncElasticsearch,
     config: ElasticsearchSettings,
     *,
+    cache: ResponseCache | None,
     batch_size: int = 2000,
     concurrency: int = 2,
     progress: Progress | None = None,
 ) -> ReindexReport:
+    """`cache` has no default on purpose: a caller must say which cache serves this
+    index (or None for a store no API reads), or its answers would outlive the swap."""
     started = time.perf_counter()
     source_count = await db.songs.count_documents({})
     index = await create_songs_index(es, config, bulk_load=True)
@@ -100,4 +111,6 @@ async def reindex_songs(
     await swap_alias(es, alias, old=old, new=index)
     if old:
         await es.indices.delete(index=",".join(old), ignore_unavailable=True)
-    return ReindexReport(index, source_count, indexed, recorded, time.perf_counter() - started)
+    invalidated = await invalidate(cache, CacheNamespace.SONGS)
+    seconds = time.perf_counter() - started
+    return ReindexReport(index, source_count, indexed, recorded, seconds, invalidated)

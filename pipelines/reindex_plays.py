@@ -21,6 +21,8 @@ it builds a whole new **generation** of monthly indices beside the live one:
    erasures logged since the start are applied again (the build may have copied a
    play just before its listener's erasure deleted it).
 5. Drop every other play index under the prefix: the old generation, and strays.
+6. Bump the `plays` cache namespace: no answer computed from the old generation (or
+   from the new one before its catch-up) is served again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from bson import ObjectId
 from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.cache.namespaces import CacheNamespace
+from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import (
     alias_targets,
     ensure_plays_template,
@@ -47,6 +51,7 @@ from beatstream.search.indices import (
 from beatstream.settings import ElasticsearchSettings
 from pipelines import dead_letters
 from pipelines.bulk import BulkResult, send_chunks
+from pipelines.invalidation import invalidate
 from pipelines.reindex import ReindexError, ReindexReport
 from pipelines.sync import SyncOptions
 from pipelines.sync_plays import ERASURES, SOURCE, PlaySync, erase_listeners, play_operations
@@ -59,11 +64,13 @@ async def reindex_plays(
     es: AsyncElasticsearch,
     config: ElasticsearchSettings,
     *,
+    cache: ResponseCache | None,
     batch_size: int = 2000,
     concurrency: int = 2,
     settle_s: float = 1.0,
     progress: Progress | None = None,
 ) -> ReindexReport:
+    """`cache`: see `reindex_songs` (required, so no caller forgets it)."""
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     prefix = config.index_prefix
@@ -120,7 +127,9 @@ async def reindex_plays(
     stale = [i for i, g in (await plays_indices(es, prefix)).items() if g != generation]
     if stale:
         await es.indices.delete(index=",".join(stale), ignore_unavailable=True)
-    return ReindexReport(pattern, source_count, indexed, recorded, time.perf_counter() - started)
+    invalidated = await invalidate(cache, CacheNamespace.PLAYS)
+    seconds = time.perf_counter() - started
+    return ReindexReport(pattern, source_count, indexed, recorded, seconds, invalidated)
 
 
 async def _snapshot(

@@ -37,6 +37,7 @@ from elasticsearch import ApiError, AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure, PyMongoError
 
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import SONGS
 from beatstream.search.transform import song_document
@@ -50,7 +51,6 @@ from pipelines.reindex import reindex_songs
 logger = logging.getLogger(__name__)
 
 SOURCE = "songs"
-CACHE_NAMESPACE = "songs"
 HISTORY_LOST_CODES = {136, 280, 286}  # CappedPositionLost, ChangeStreamFatalError, HistoryLost
 Mode = Literal["auto", "polling", "change_stream"]
 Row = dict[str, Any]
@@ -115,7 +115,7 @@ class SongSync(Sync):
         result.failed = transform_failures + result.failed
         await dead_letters.record(self.db, "sync", SOURCE, result.failed)
         if self.cache is not None and (upserts or deletes):
-            await self.cache.invalidate(CACHE_NAMESPACE)
+            await self.cache.invalidate(CacheNamespace.SONGS)
         return result
 
     # Polling ----------------------------------------------------------------------------
@@ -189,7 +189,7 @@ class SongSync(Sync):
             if checkpoint.resume_token is None:
                 # First start: the stream's position is taken before copying everything,
                 # so nothing written during the copy is missed.
-                await reindex_songs(self.db, self.es, self.config)
+                await reindex_songs(self.db, self.es, self.config, cache=self.cache)
             while not stop.is_set():
                 batch: list[Mapping[str, Any]] = []
                 while len(batch) < self.options.batch_size:

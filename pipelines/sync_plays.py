@@ -24,6 +24,7 @@ from bson import ObjectId
 from elasticsearch import AsyncElasticsearch, NotFoundError
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.search.indices import plays_alias, plays_generation, plays_index
 from beatstream.search.transform import play_document
 from pipelines import checkpoints, dead_letters
@@ -32,7 +33,6 @@ from pipelines.checkpoints import Checkpoint
 from pipelines.sync import Row, Sync, after_watermark, poll_until_stopped, run_with_backoff
 
 SOURCE = "plays"
-CACHE_NAMESPACE = "plays"
 ERASURES = "listener_erasures"
 PIT_KEEP_ALIVE = "1m"
 PAGE = 1000
@@ -142,7 +142,7 @@ class PlaySync(Sync):
         result.failed = failures + result.failed
         await dead_letters.record(self.db, "sync", SOURCE, result.failed)
         if self.cache is not None:
-            await self.cache.invalidate(CACHE_NAMESPACE)
+            await self.cache.invalidate(CacheNamespace.PLAYS)
         return result
 
     async def apply_erasures(self, erasures: list[Row]) -> BulkResult:
@@ -151,7 +151,7 @@ class PlaySync(Sync):
         )
         await dead_letters.record(self.db, "erasure", SOURCE, result.failed)
         if self.cache is not None and result.succeeded:
-            await self.cache.invalidate(CACHE_NAMESPACE)
+            await self.cache.invalidate(CacheNamespace.PLAYS)
         return result
 
     async def poll_once(self, checkpoint: Checkpoint) -> int:

@@ -9,6 +9,9 @@ NDJSON export).
 
 The stand-in server (mongo-java-server) supports these upserting bulk writes and
 reports `nUpserted`/`nMatched` like MongoDB, so there is no fallback path.
+
+After the load, `pipelines.derived.after_seed` brings the copies in line: a reset
+rebuilds the Elasticsearch indices, and every seed bumps the cache namespaces it fed.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from beatstream.catalog.documents import Artist, Song
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.listeners.documents import Listener, PlayEvent
 from beatstream.thirdparty.pseudonyms import Pseudonyms
+from pipelines.derived import DerivedReport, DerivedStores, after_seed, require_reachable
 from seed import generate
 from seed.generate import KINDS, PLAYS_SINCE, PLAYS_UNTIL, Counts
 
@@ -82,6 +86,8 @@ class LoadReport:
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)  # the first KEPT_FAILURES
     elapsed_s: float = 0.0
+    # What was rebuilt and invalidated after the load; None when no derived stores were given.
+    derived: DerivedReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -104,12 +110,15 @@ async def numbered(docs: Iterable[Row]) -> AsyncIterator[tuple[int, Row]]:
         yield line, doc
 
 
-async def prepare(db: Database, *, reset: bool) -> None:
+async def prepare(db: Database, *, reset: bool, derived: DerivedStores | None) -> None:
     """Drop the seeded collections if asked, then create every model's indexes.
 
     Indexes come first so the unique email index guards the load itself. This also
     binds the Beanie models to `db` (process-wide, as `init_beanie` always does).
+    A reset first checks that Elasticsearch answers: the rebuild after the load needs it.
     """
+    if reset and derived is not None:
+        await require_reachable(derived)
     if reset:
         for kind in KINDS:
             await db.drop_collection(collection_of(kind))
@@ -185,6 +194,7 @@ async def load(
     counts: Counts,
     seed: int,
     *,
+    derived: DerivedStores | None,
     batch_size: int = 1000,
     reset: bool = False,
     progress: Progress | None = None,
@@ -199,12 +209,15 @@ async def load(
     collections first, for a database that should hold exactly this seed. Without
     `pseudonyms` listeners get no third-party key (they stay out of the partner views
     until `beatstream thirdparty backfill-keys`).
+
+    `derived` has no default on purpose: the stores copied from this database (None
+    for a database no index or API reads); see `pipelines.derived.after_seed`.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     started = time.perf_counter()
     report = LoadReport()
-    await prepare(db, reset=reset)
+    await prepare(db, reset=reset, derived=derived)
     for kind in KINDS:
         name = collection_of(kind)
         docs = generate.stream(kind, seed, counts, plays_since, plays_until)
@@ -219,5 +232,7 @@ async def load(
             total=counts.of(kind),
             progress=progress,
         )
+    if derived is not None:
+        report.derived = await after_seed(db, derived, reset=reset)
     report.elapsed_s = time.perf_counter() - started
     return report

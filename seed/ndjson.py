@@ -29,6 +29,7 @@ from beanie.odm.utils.dump import get_dict
 from bson import json_util
 from pydantic import ValidationError
 
+from pipelines.derived import DerivedStores, after_seed
 from seed import generate
 from seed.generate import KINDS, Counts
 from seed.load import (
@@ -176,6 +177,7 @@ async def load_ndjson(
     db: Database,
     in_dir: Path | str,
     *,
+    derived: DerivedStores | None,
     batch_size: int = 1000,
     reset: bool = False,
     progress: Progress | None = None,
@@ -185,7 +187,7 @@ async def load_ndjson(
     Idempotent like `load` (upserts by `_id`). Malformed lines are counted in
     `report.failed` and listed (file, line, reason) in `report.failures`. References
     between files (a play's song) are not checked: that would cost a lookup per line.
-    Raises `FileNotFoundError` when none of the files is there.
+    Raises `FileNotFoundError` when none of the files is there. `derived`: as for `load`.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -196,7 +198,7 @@ async def load_ndjson(
         raise FileNotFoundError(f"none of {names} in {folder}")
     started = time.perf_counter()
     report = LoadReport()
-    await prepare(db, reset=reset)  # also lets the Beanie models validate
+    await prepare(db, reset=reset, derived=derived)  # also lets the Beanie models validate
     for kind, path in files:
         total = await asyncio.to_thread(_count_lines, path)
         name = collection_of(kind)
@@ -210,5 +212,7 @@ async def load_ndjson(
                 total=total,
                 progress=progress,
             )
+    if derived is not None:
+        report.derived = await after_seed(db, derived, reset=reset)
     report.elapsed_s = time.perf_counter() - started
     return report

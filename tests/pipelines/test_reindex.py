@@ -44,7 +44,12 @@ async def test_reindex_builds_a_new_index_and_swaps_the_alias(
 
     progressed: list[int] = []
     report = await reindex_songs(
-        mongo_db, es_client, settings.elasticsearch, batch_size=25, progress=progressed.append
+        mongo_db,
+        es_client,
+        settings.elasticsearch,
+        cache=None,
+        batch_size=25,
+        progress=progressed.append,
     )
     seen_during_load.append(await count_alias())
 
@@ -80,7 +85,7 @@ async def test_readers_see_the_old_index_until_the_swap(
 
     try:
         await reindex_songs(
-            mongo_db, es_client, settings.elasticsearch, batch_size=30, progress=during
+            mongo_db, es_client, settings.elasticsearch, cache=None, batch_size=30, progress=during
         )
     finally:
         observer.close()
@@ -104,7 +109,9 @@ async def test_bad_documents_go_to_dead_letters_and_the_rest_is_indexed(
     rejected = song_row(rng, views_per_country={"XX": 1})  # refused by the strict mapping
     await mongo_db.songs.insert_many([broken, rejected])
 
-    report = await reindex_songs(mongo_db, es_client, settings.elasticsearch, batch_size=50)
+    report = await reindex_songs(
+        mongo_db, es_client, settings.elasticsearch, cache=None, batch_size=50
+    )
 
     assert report.indexed == len(songs_in_mongo)
     assert report.dead_letters == 2

@@ -62,7 +62,7 @@ async def synced(
     songs = [song_row(rng) for _ in range(5)]
     await mongo_db.songs.insert_many(songs)
     await mongo_db.play_events.insert_many(_plays(rng, songs, 300))
-    sync = PlaySync(mongo_db, es_client, settings.elasticsearch, options=FAST)
+    sync = PlaySync(mongo_db, es_client, settings.elasticsearch, cache=None, options=FAST)
     await sync.catch_up()
     await es_client.indices.refresh(index=sync.alias)
     return sync
@@ -90,7 +90,13 @@ async def test_a_rebuild_swaps_every_month_at_once_and_drops_the_old_generation(
 
     try:
         report = await reindex_plays(
-            synced.db, es_client, settings.elasticsearch, batch_size=25, settle_s=0, progress=during
+            synced.db,
+            es_client,
+            settings.elasticsearch,
+            cache=None,
+            batch_size=25,
+            settle_s=0,
+            progress=during,
         )
     finally:
         observer.close()
@@ -110,7 +116,9 @@ async def test_a_rebuild_swaps_every_month_at_once_and_drops_the_old_generation(
     index_settings = (await es_client.indices.get_settings(index=new[0]))[new[0]]["settings"]
     assert index_settings["index"].get("refresh_interval") in (None, "1s")
 
-    again = await reindex_plays(synced.db, es_client, settings.elasticsearch, settle_s=0)
+    again = await reindex_plays(
+        synced.db, es_client, settings.elasticsearch, cache=None, settle_s=0
+    )
 
     assert again.indexed == 300
     assert not set(await alias_targets(es_client, alias)) & set(new)
@@ -120,7 +128,7 @@ async def test_a_rebuild_swaps_every_month_at_once_and_drops_the_old_generation(
 async def test_the_sync_writes_new_months_into_the_live_generation_after_a_swap(
     synced: PlaySync, es_client: AsyncElasticsearch, settings: Settings, es_prefix: str
 ) -> None:
-    await reindex_plays(synced.db, es_client, settings.elasticsearch, settle_s=0)
+    await reindex_plays(synced.db, es_client, settings.elasticsearch, cache=None, settle_s=0)
     generation = await plays_generation(es_client, es_prefix)
     play = {
         "_id": ObjectId(),
@@ -166,6 +174,7 @@ async def test_a_failed_verify_leaves_the_old_generation_serving(
                 synced.db,
                 es_client,
                 settings.elasticsearch,
+                cache=None,
                 batch_size=100,
                 settle_s=0,
                 progress=intrude,
@@ -200,7 +209,7 @@ async def test_a_sync_running_during_the_rebuild_loses_nothing(
     try:
         await asyncio.sleep(0.3)
         report = await reindex_plays(
-            synced.db, es_client, settings.elasticsearch, batch_size=50, settle_s=0
+            synced.db, es_client, settings.elasticsearch, cache=None, batch_size=50, settle_s=0
         )
         await writer
         total = await synced.db.play_events.count_documents({})
@@ -247,7 +256,9 @@ async def test_indices_from_before_generations_are_rebuilt_and_dropped(
         )
     legacy = await alias_targets(es_client, alias)
 
-    report = await reindex_plays(mongo_db, es_client, settings.elasticsearch, settle_s=0)
+    report = await reindex_plays(
+        mongo_db, es_client, settings.elasticsearch, cache=None, settle_s=0
+    )
     await ensure_search_indices(es_client, settings.elasticsearch)  # a later start-up
 
     generation = await plays_generation(es_client, es_prefix)
@@ -271,7 +282,9 @@ async def test_a_rebuild_leaves_out_the_plays_of_an_erased_listener(
     erased = first["listener_id"]
     await synced.db[ERASURES].insert_one({"listener_id": erased, "erased_at": datetime.now(UTC)})
 
-    report = await reindex_plays(synced.db, es_client, settings.elasticsearch, settle_s=0)
+    report = await reindex_plays(
+        synced.db, es_client, settings.elasticsearch, cache=None, settle_s=0
+    )
 
     assert report.indexed == 299
     alias = plays_alias(es_prefix)

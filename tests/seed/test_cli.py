@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from elasticsearch import AsyncElasticsearch
 from pymongo import AsyncMongoClient
 
+from beatstream.search.indices import SONGS, plays_alias
 from beatstream.stores.clients import MongoDocument
 from tests.fixtures.ports import unused_port
 from tests.fixtures.resolve import ResolvedStore
@@ -41,8 +43,19 @@ async def cli_db(mongo_client: AsyncMongoClient[MongoDocument]) -> AsyncIterator
 
 
 @pytest.fixture
-def cli_env(resolved_stores: dict[str, ResolvedStore], cli_db: str) -> dict[str, str]:
-    return {"MONGODB_URL": resolved_stores["mongodb"].url, "MONGODB_DB": cli_db}
+def cli_env(
+    resolved_stores: dict[str, ResolvedStore], cli_db: str, es_prefix: str, redis_prefix: str
+) -> dict[str, str]:
+    """This test's stores and prefixes: a seed also bumps cache namespaces (and a reset
+    rebuilds indices), which must not touch anyone else's."""
+    return {
+        "MONGODB_URL": resolved_stores["mongodb"].url,
+        "MONGODB_DB": cli_db,
+        "ELASTICSEARCH_URL": resolved_stores["elasticsearch"].url,
+        "ELASTICSEARCH_INDEX_PREFIX": es_prefix,
+        "REDIS_URL": resolved_stores["redis"].url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+    }
 
 
 async def test_seed_loads_and_exits_0(
@@ -60,6 +73,27 @@ async def test_seed_loads_and_exits_0(
     assert again.returncode == 0, again.stderr
     assert "120 written (0 new)" in again.stdout
     assert await db.play_events.count_documents({}) == 120
+
+
+async def test_seed_reset_rebuilds_the_search_indices_and_says_so(
+    cli_env: dict[str, str], es_client: AsyncElasticsearch, es_prefix: str
+) -> None:
+    """Reseeded smaller after a bigger seed: the indices hold exactly the new data."""
+    bigger = run_seed(*SMALL_ARGS, "--seed", "7", "--reset", env=cli_env)
+    assert bigger.returncode == 0, bigger.stderr
+    args = ("--artists", "2", "--songs", "10", "--listeners", "4", "--plays", "25")
+
+    result = run_seed(*args, "--seed", "8", "--reset", env=cli_env)
+
+    assert result.returncode == 0, result.stderr
+    assert f"reset: rebuilt {es_prefix}-songs-v1-" in result.stdout
+    assert "(10 of 10 indexed)" in result.stdout
+    assert f"reset: rebuilt {es_prefix}-plays-v1-g" in result.stdout
+    assert "(25 of 25 indexed)" in result.stdout
+    assert "cache invalidated: songs, plays, thirdparty" in result.stdout
+    songs = await es_client.count(index=SONGS.alias(es_prefix))
+    plays = await es_client.count(index=plays_alias(es_prefix))
+    assert (songs["count"], plays["count"]) == (10, 25)
 
 
 async def test_seed_exports_then_loads_files_and_exits_1_on_bad_lines(

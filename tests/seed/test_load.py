@@ -20,7 +20,12 @@ async def test_load_writes_every_document_in_batches(
     seen: list[tuple[str, int, int | None]] = []
 
     report = await load(
-        mongo_db, SMALL, 42, batch_size=7, progress=lambda c, d, t: seen.append((c, d, t))
+        mongo_db,
+        SMALL,
+        42,
+        derived=None,
+        batch_size=7,
+        progress=lambda c, d, t: seen.append((c, d, t)),
     )
 
     assert report.ok
@@ -39,10 +44,10 @@ async def test_load_writes_every_document_in_batches(
 
 
 async def test_loading_twice_duplicates_nothing(mongo_db: AsyncDatabase[MongoDocument]) -> None:
-    await load(mongo_db, SMALL, 42)
+    await load(mongo_db, SMALL, 42, derived=None)
     first = await snapshot(mongo_db)
 
-    again = await load(mongo_db, SMALL, 42, batch_size=50)
+    again = await load(mongo_db, SMALL, 42, derived=None, batch_size=50)
 
     assert again.ok
     assert sum(again.inserted.values()) == 0  # every document replaced itself
@@ -54,8 +59,8 @@ async def test_a_second_seed_adds_alongside_the_first(
     mongo_db: AsyncDatabase[MongoDocument],
 ) -> None:
     """Different keys and emails: two seeds coexist in one database (no unique clash)."""
-    await load(mongo_db, SMALL, 1)
-    report = await load(mongo_db, SMALL, 2)
+    await load(mongo_db, SMALL, 1, derived=None)
+    report = await load(mongo_db, SMALL, 2, derived=None)
 
     assert report.ok
     assert await mongo_db.listeners.count_documents({}) == 2 * SMALL.listeners
@@ -64,11 +69,11 @@ async def test_a_second_seed_adds_alongside_the_first(
 async def test_reset_drops_only_the_seeded_collections(
     mongo_db: AsyncDatabase[MongoDocument],
 ) -> None:
-    await load(mongo_db, SMALL, 1)
+    await load(mongo_db, SMALL, 1, derived=None)
     await mongo_db.songs.insert_one({"_id": ObjectId(), "title": "left over"})
     await mongo_db.playlists.insert_one({"_id": ObjectId(), "name": "not seeded"})
 
-    report = await load(mongo_db, SMALL, 2, reset=True)
+    report = await load(mongo_db, SMALL, 2, derived=None, reset=True)
 
     assert report.ok
     assert await mongo_db.songs.count_documents({}) == SMALL.songs
@@ -83,13 +88,13 @@ async def test_indexes_exist_and_guard_the_load(mongo_db: AsyncDatabase[MongoDoc
     """A listener already holding a seeded email: that one document fails, named by its
     position; every other document of its batch still loads."""
     taken = generate.listener(42, 2)["email"]
-    await load(mongo_db, SMALL, 42)
+    await load(mongo_db, SMALL, 42, derived=None)
     indexes = await mongo_db.listeners.index_information()
     assert indexes["email_unique"]["unique"] is True
     await mongo_db.listeners.delete_one({"email": taken})
     await mongo_db.listeners.insert_one({"_id": ObjectId(), "email": taken})
 
-    report = await load(mongo_db, SMALL, 42)
+    report = await load(mongo_db, SMALL, 42, derived=None)
 
     assert report.failed == 1
     [failure] = report.failures
@@ -101,7 +106,7 @@ async def test_indexes_exist_and_guard_the_load(mongo_db: AsyncDatabase[MongoDoc
 
 async def test_bad_batch_size_is_refused(mongo_db: AsyncDatabase[MongoDocument]) -> None:
     with pytest.raises(ValueError, match="batch_size"):
-        await load(mongo_db, SMALL, 1, batch_size=0)
+        await load(mongo_db, SMALL, 1, derived=None, batch_size=0)
 
 
 async def test_the_api_reads_seeded_documents(
@@ -109,7 +114,7 @@ async def test_the_api_reads_seeded_documents(
 ) -> None:
     """The `client` app reads the per-test database, so what the seed loads there is
     what the API serves: through its Beanie reads and its raw-row list pages."""
-    await load(mongo_db, SMALL, 42)
+    await load(mongo_db, SMALL, 42, derived=None)
     song = generate.song(42, 3, SMALL)
     listener = generate.listener(42, 4)
     artist_id = str(song["artist"]["id"])
@@ -144,7 +149,7 @@ async def test_listeners_get_their_pseudonymous_key_as_they_are_written(
 ) -> None:
     pseudonyms = Pseudonyms(b"k" * 32)
 
-    report = await load(mongo_db, SMALL, 42, pseudonyms=pseudonyms)
+    report = await load(mongo_db, SMALL, 42, derived=None, pseudonyms=pseudonyms)
 
     assert report.ok
     async for listener in mongo_db.listeners.find({}, {"listener_key": 1}):

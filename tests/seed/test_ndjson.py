@@ -43,11 +43,11 @@ async def test_export_writes_one_extended_json_object_per_line(tmp_path: Path) -
 async def test_export_then_load_equals_a_direct_load(
     tmp_path: Path, mongo_db: AsyncDatabase[MongoDocument]
 ) -> None:
-    await load(mongo_db, SMALL, 42)
+    await load(mongo_db, SMALL, 42, derived=None)
     direct = await snapshot(mongo_db)
     await export_ndjson(tmp_path, SMALL, 42)
 
-    report = await load_ndjson(mongo_db, tmp_path, reset=True, batch_size=64)
+    report = await load_ndjson(mongo_db, tmp_path, derived=None, reset=True, batch_size=64)
 
     assert report.ok
     assert report.inserted == {name: len(rows) for name, rows in direct.items()}
@@ -58,10 +58,10 @@ async def test_loading_a_file_twice_duplicates_nothing(
     tmp_path: Path, mongo_db: AsyncDatabase[MongoDocument]
 ) -> None:
     await export_ndjson(tmp_path, SMALL, 5)
-    await load_ndjson(mongo_db, tmp_path)
+    await load_ndjson(mongo_db, tmp_path, derived=None)
     first = await snapshot(mongo_db)
 
-    again = await load_ndjson(mongo_db, tmp_path)
+    again = await load_ndjson(mongo_db, tmp_path, derived=None)
 
     assert again.ok
     assert sum(again.inserted.values()) == 0
@@ -86,7 +86,7 @@ async def test_malformed_lines_are_reported_and_the_rest_loads(
     wrong_type["ms_played"] = "a lot"
     _rewrite(plays, {3: '{"_id": {"$oid": "66', 5: json.dumps(wrong_type)})
 
-    report = await load_ndjson(mongo_db, tmp_path)
+    report = await load_ndjson(mongo_db, tmp_path, derived=None)
 
     assert report.failed == 2
     assert [(f.source, f.line) for f in report.failures] == [
@@ -122,7 +122,7 @@ async def test_each_kind_of_bad_line_is_named(
     good = json_util.dumps(generate.artist(1, 0), json_options=JSON_OPTIONS)
     (tmp_path / "artists.ndjson").write_text(f"{good}\n\n{line}\n")
 
-    report = await load_ndjson(mongo_db, tmp_path)
+    report = await load_ndjson(mongo_db, tmp_path, derived=None)
 
     assert [(f.source, f.line) for f in report.failures] == [("artists.ndjson", 3)]
     assert reason in report.failures[0].reason
@@ -140,7 +140,7 @@ async def test_values_are_stored_as_the_model_types_them(
     listener["actions"][0]["amount"] = "4.99"
     (tmp_path / "listeners.ndjson").write_text(json.dumps(listener) + "\n")
 
-    report = await load_ndjson(mongo_db, tmp_path)
+    report = await load_ndjson(mongo_db, tmp_path, derived=None)
 
     assert report.ok
     stored = await mongo_db.listeners.find_one({"_id": ObjectId(listener["_id"]["$oid"])})
@@ -154,7 +154,7 @@ async def test_a_folder_without_files_is_an_error(
     tmp_path: Path, mongo_db: AsyncDatabase[MongoDocument]
 ) -> None:
     with pytest.raises(FileNotFoundError, match=r"artists\.ndjson"):
-        await load_ndjson(mongo_db, tmp_path)
+        await load_ndjson(mongo_db, tmp_path, derived=None)
 
 
 async def test_files_are_loaded_in_dependency_order(
@@ -163,7 +163,7 @@ async def test_files_are_loaded_in_dependency_order(
     await export_ndjson(tmp_path, SMALL, 42)
     seen: list[str] = []
 
-    await load_ndjson(mongo_db, tmp_path, progress=lambda c, _d, _t: seen.append(c))
+    await load_ndjson(mongo_db, tmp_path, derived=None, progress=lambda c, _d, _t: seen.append(c))
 
     assert list(dict.fromkeys(seen)) == ["artists", "songs", "listeners", "play_events"]
     assert len(KINDS) == 4

@@ -2,7 +2,7 @@
 
 The response cache is the process-wide one the lifespan builds
 (`beatstream.search.dependencies.CacheDep`), shared with the search routes: one
-single flight across every request, and one `invalidate("songs")` for both.
+single flight across every request, and one bump of `CacheNamespace.SONGS` for both.
 """
 
 from __future__ import annotations

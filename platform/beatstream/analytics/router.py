@@ -1,10 +1,10 @@
 """Thin HTTP layer for the search dashboards: validate, answer from the cache or compute.
 
 Every answer is cached in Redis (cache-aside, `beatstream.search.cache`) under the
-namespace of the data it reads, "songs" or "plays", so the sync that changes that
-data invalidates it with one `invalidate(namespace)`. The key is the route plus its
-validated query (country upper-cased, defaults filled), so `?country=it` and
-`?country=IT` share an entry.
+namespace of the data it reads (`CacheNamespace.SONGS` or `.PLAYS`), so whatever
+changes that data (a sync batch, a reindex, a seed) invalidates it with one bump. The
+key is the route plus its validated query (country upper-cased, defaults filled), so
+`?country=it` and `?country=IT` share an entry.
 """
 
 from __future__ import annotations
@@ -25,13 +25,15 @@ from beatstream.analytics.schemas import (
     TopSongs,
     body_of,
 )
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.deps import EsDep, SettingsDep
 from beatstream.search.dependencies import CacheDep
 from beatstream.search.responses import CACHED_RESPONSES, cached_json
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
-# Seconds an answer is reused (and the `max-age` clients may reuse it for).
+# Seconds an answer is kept in Redis. Safe to be long: every change to the data bumps
+# the namespace. Clients and shared caches get a much shorter `max-age` (cache.py).
 TOP_ARTISTS_TTL_S = 3600  # the reference design caches "top ten artists" for an hour
 TOP_SONGS_TTL_S = 60
 GENRES_TTL_S = 300
@@ -60,7 +62,7 @@ async def top_artists(
 
     return await cached_json(
         cache,
-        "songs",
+        CacheNamespace.SONGS,
         "top-artists",
         query.model_dump(mode="json"),
         TOP_ARTISTS_TTL_S,
@@ -89,7 +91,7 @@ async def top_songs(
 
     return await cached_json(
         cache,
-        "songs",
+        CacheNamespace.SONGS,
         "top-songs",
         query.model_dump(mode="json"),
         TOP_SONGS_TTL_S,
@@ -116,7 +118,7 @@ async def genres(
 
     return await cached_json(
         cache,
-        "songs",
+        CacheNamespace.SONGS,
         "genres",
         query.model_dump(mode="json"),
         GENRES_TTL_S,
@@ -145,7 +147,7 @@ async def plays(
     # recomputed when its TTL ends, rather than a new key every second.
     return await cached_json(
         cache,
-        "plays",
+        CacheNamespace.PLAYS,
         "plays",
         query.model_dump(mode="json", by_alias=True),
         PLAYS_TTL_S,

@@ -1,4 +1,5 @@
-"""`beatstream reindex songs|plays`: rebuild a search index from MongoDB, then swap."""
+"""`beatstream reindex songs|plays`: rebuild a search index from MongoDB, swap, and
+invalidate the cached answers read from it (done by the pipeline functions)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from beatstream.cli.settings import load_settings
 from beatstream.errors import StoreUnavailableError
+from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import close_stores, open_stores, require_all_up
 from pipelines.reindex import ReindexReport, reindex_songs
@@ -50,6 +52,7 @@ async def _reindex(target: Target, batch_size: int, concurrency: int) -> Reindex
                 settings.elasticsearch,
                 batch_size=batch_size,
                 concurrency=concurrency,
+                cache=ResponseCache(stores.redis, settings.redis.key_prefix),
                 progress=lambda n: progress.advance(task, n),
             )
     finally:
@@ -76,5 +79,11 @@ def reindex(
         f"dead letters: {report.dead_letters}",
         highlight=False,
     )
-    if report.dead_letters:
+    if report.cache_invalidated is False:
+        console.print(
+            f"[bold red]warning:[/] Redis refused the cache bump: cached {target.value} answers"
+            " may be stale until the next sync batch; run the reindex again once Redis is up",
+            highlight=False,
+        )
+    if report.dead_letters or report.cache_invalidated is False:
         raise typer.Exit(code=1)

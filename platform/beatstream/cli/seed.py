@@ -1,9 +1,11 @@
 """`beatstream seed`: load (or export, or load from NDJSON) the deterministic catalogue.
 
 A thin wrapper over `seed.load` and `seed.ndjson`: options in, one progress bar per
-collection, a per-collection summary out. Exit codes: 0 all loaded, 1 some lines or
-documents failed (the first few listed with their line numbers) or MongoDB could not
-be reached (one line, no traceback), 2 bad options or settings.
+collection, a per-collection summary out, then what was rebuilt (`--reset`: both search
+indices) and which cache namespaces were invalidated. Exit codes: 0 all loaded, 1 some
+lines or documents failed (the first few listed with their line numbers), a store
+could not be reached (one line, no traceback) or the cache could not be invalidated,
+2 bad options or settings.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 from pymongo.errors import ConnectionFailure, PyMongoError
 from rich.console import Console
 from rich.progress import (
@@ -27,10 +31,12 @@ from rich.progress import (
 from beatstream.cli.settings import load_settings
 from beatstream.cli.thirdparty import pseudonyms_or_none
 from beatstream.redact import redact_text
-from beatstream.settings import MongoSettings
-from beatstream.stores.clients import create_mongo_client
+from beatstream.search.cache import ResponseCache
+from beatstream.settings import Settings
+from beatstream.stores.clients import create_es_client, create_mongo_client, create_redis_client
 from beatstream.thirdparty.pseudonyms import Pseudonyms
 from beatstream.thirdparty.service import backfill_listener_keys
+from pipelines.derived import DerivedReport, DerivedStores
 from seed.generate import Counts
 from seed.load import LoadReport, load
 from seed.ndjson import ExportReport, export_ndjson, load_ndjson
@@ -81,7 +87,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 async def _to_mongo(
-    mongo: MongoSettings,
+    settings: Settings,
     counts: Counts,
     seed_value: int,
     source: Path | None,
@@ -89,7 +95,12 @@ async def _to_mongo(
     batch_size: int,
     pseudonyms: Pseudonyms | None,
 ) -> LoadReport:
+    mongo = settings.mongodb
     client = create_mongo_client(mongo)
+    es = create_es_client(settings.elasticsearch)
+    redis = create_redis_client(settings.redis)
+    cache = ResponseCache(redis, settings.redis.key_prefix)
+    derived = DerivedStores(es, settings.elasticsearch, cache)
     try:
         # One round trip first: an unreachable server fails here, before any work.
         await client.admin.command("ping")
@@ -98,7 +109,7 @@ async def _to_mongo(
             bars = Bars(progress)
             if source is not None:
                 report = await load_ndjson(
-                    db, source, batch_size=batch_size, reset=reset, progress=bars
+                    db, source, derived=derived, batch_size=batch_size, reset=reset, progress=bars
                 )
                 if pseudonyms is not None:
                     await backfill_listener_keys(pseudonyms, batch_size)
@@ -107,6 +118,7 @@ async def _to_mongo(
                 db,
                 counts,
                 seed_value,
+                derived=derived,
                 batch_size=batch_size,
                 reset=reset,
                 progress=bars,
@@ -114,6 +126,8 @@ async def _to_mongo(
             )
     finally:
         await client.close()
+        await es.close()
+        await redis.aclose()
 
 
 async def _to_files(out: Path, counts: Counts, seed_value: int) -> ExportReport:
@@ -125,6 +139,8 @@ def _print_load(report: LoadReport) -> None:
     for collection, written in report.written.items():
         new = report.inserted.get(collection, 0)
         typer.echo(f"{collection:<12} {written:>10,} written ({new:,} new)")
+    if report.derived is not None:
+        _print_derived(report.derived)
     typer.echo(f"loaded in {report.elapsed_s:.1f}s")
     if report.failed:
         for failure in report.failures[:SHOWN_FAILURES]:
@@ -133,6 +149,24 @@ def _print_load(report: LoadReport) -> None:
         tail = f" ({more:,} more not shown)" if more else ""
         console.print(
             f"[bold red]{report.failed:,} failed[/]{tail}", highlight=False, soft_wrap=True
+        )
+
+
+def _print_derived(derived: DerivedReport) -> None:
+    for rebuilt in derived.rebuilt:
+        typer.echo(
+            f"reset: rebuilt {rebuilt.index} from MongoDB "
+            f"({rebuilt.indexed:,} of {rebuilt.source_count:,} indexed)"
+        )
+    names = ", ".join(derived.namespaces)
+    if derived.cache_invalidated:
+        typer.echo(f"cache invalidated: {names}")
+    elif derived.cache_invalidated is False:
+        console.print(
+            f"[bold red]cache NOT invalidated[/] ({names}): Redis refused; cached answers may"
+            " be stale until the next sync batch",
+            highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -146,7 +180,11 @@ def seed(
     ] = 42,
     reset: Annotated[
         bool,
-        typer.Option("--reset", help="Drop the artists, songs, listeners and play_events first."),
+        typer.Option(
+            "--reset",
+            help="Drop the artists, songs, listeners and play_events first; after the load,"
+            " rebuild the songs and play indices from them (Elasticsearch must be up).",
+        ),
     ] = False,
     out: Annotated[
         Path | None,
@@ -166,8 +204,9 @@ def seed(
     """Load a deterministic streaming catalogue into MONGODB_URL / MONGODB_DB.
 
     Idempotent: documents have natural keys, so running again replaces rather than
-    duplicates. Exit 1 if any document failed (listed with its line) or MongoDB is
-    unreachable.
+    duplicates. Every load invalidates the cached song, play and partner answers; with
+    --reset, the search indices are rebuilt too. Exit 1 if any document failed (listed
+    with its line), a store is unreachable, or the cache could not be invalidated.
     """
     if out is not None and source is not None:
         raise typer.BadParameter("give --out or --from, not both")
@@ -193,14 +232,17 @@ def seed(
         )
     try:
         report = asyncio.run(
-            _to_mongo(mongo, counts, seed_value, source, reset, batch_size, pseudonyms)
+            _to_mongo(settings, counts, seed_value, source, reset, batch_size, pseudonyms)
         )
     except ConnectionFailure as exc:
         raise _fail(f"mongodb unreachable at {mongo.safe_url}: {_short(exc)}") from None
     except PyMongoError as exc:
         raise _fail(f"mongodb at {mongo.safe_url}: {_short(exc)}") from None
+    except (TransportError, ApiError) as exc:
+        es_url = settings.elasticsearch.safe_url
+        raise _fail(f"elasticsearch at {es_url}: {_short(exc)}") from None
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
     _print_load(report)
-    if not report.ok:
+    if not report.ok or (report.derived is not None and report.derived.cache_invalidated is False):
         raise typer.Exit(code=1)

@@ -34,6 +34,15 @@ _FlightKey = tuple[str, int | None, str]  # namespace, generation (None: Redis f
 # Everything redis-py raises for an unreachable, slow or failing server or cluster.
 _REDIS_FAILURES = (RedisError, RedisClusterException)
 _NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# What browsers and shared caches may do with an answer. Redis keeps it for the route's
+# TTL (up to an hour) only because every change to the data bumps its namespace; a
+# downstream cache cannot be told of a bump, so it may reuse an answer for
+# `SHARED_MAX_AGE_S` at most, then serve the old copy for at most
+# `STALE_WHILE_REVALIDATE_S` more while it revalidates with `If-None-Match` (a 304,
+# no body, when the answer is unchanged). An answer thus outlives an invalidation
+# downstream by 40 s at most, whatever the Redis TTL.
+SHARED_MAX_AGE_S = 10
+STALE_WHILE_REVALIDATE_S = 30
 # Delete the lock only while it still holds our token: after our lock expired and
 # another process took it, a plain DEL would release *their* lock.
 _RELEASE = (
@@ -43,7 +52,8 @@ _RELEASE = (
 
 @dataclass(frozen=True)
 class CachedResponse:
-    """A body exactly as served, its strong ETag, and when it was computed (UTC)."""
+    """A body exactly as served, its strong ETag, and when it was computed (UTC; kept in
+    the entry for operators reading it, not sent: see `cache_headers`)."""
 
     body: bytes
     status: CacheStatus
@@ -61,23 +71,24 @@ def params_digest(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(present, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def cache_headers(cached: CachedResponse, max_age_s: int) -> dict[str, str]:
+def cache_headers(cached: CachedResponse, ttl_s: int) -> dict[str, str]:
     """Headers for a cached route, the same set on 200 and 304.
 
-    A bypassed body is as fresh and correct as a miss, so it keeps `max-age`:
-    `no-store` would send every repeat request to Elasticsearch exactly while the
-    cache tier is down. On a hit, `Age` makes downstream caches count the time the
-    body already spent in Redis against `max-age`.
+    `max-age` is the route's TTL capped at `SHARED_MAX_AGE_S`. A bypassed body is as
+    fresh and correct as a miss, so it keeps `max-age`: `no-store` would send every
+    repeat request to Elasticsearch exactly while the cache tier is down. A hit sends
+    no `Age`: it is checked against the namespace's generation on every read, so it
+    is as current as a body computed now, and an `Age` of its time in Redis would make
+    every entry older than the short `max-age` useless to downstream caches.
     """
-    headers = {
+    return {
         "X-Cache": cached.status,
         "ETag": cached.etag,
-        "Cache-Control": f"public, max-age={max_age_s}",
+        "Cache-Control": (
+            f"public, max-age={min(ttl_s, SHARED_MAX_AGE_S)}, "
+            f"stale-while-revalidate={STALE_WHILE_REVALIDATE_S}"
+        ),
     }
-    if cached.status == "hit":
-        age = (datetime.now(UTC) - cached.stored_at).total_seconds()
-        headers["Age"] = str(max(0, int(age)))
-    return headers
 
 
 def not_modified(if_none_match: str | None, cached: CachedResponse) -> bool:

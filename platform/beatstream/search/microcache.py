@@ -6,11 +6,14 @@ URLs are requested many times a second, so for `ttl_s` (1 s by default) a proces
 answers a repeated URL from memory, before routing.
 
 The price is bounded staleness: after an invalidation, a process that already holds
-an answer may serve it for up to `ttl_s` more, plus the time one request takes to
-refresh it (at most `REFRESH_GRACE_S`): when an entry expires, the first request
-refreshes it while concurrent ones still get the old answer, so expiry does not send
-a burst of identical requests through the full path. Only successful answers that the
-Redis cache produced (they carry `X-Cache`) are kept; anything else passes through.
+an answer may serve it for up to `ttl_s` more, plus at most `REFRESH_GRACE_S`: when an
+entry expires, the first request refreshes it while concurrent ones still get the old
+answer, so expiry does not send a burst of identical requests through the full path.
+The bound is hard: an entry is never served later than `REFRESH_GRACE_S` after it
+expired, even when its refreshes keep failing (Elasticsearch down after a reindex,
+say), since each failed refresh would otherwise open a new grace window. Only
+successful answers that the Redis cache produced (they carry `X-Cache`) are kept;
+anything else passes through.
 `Cache-Control: no-cache` from the client skips the microcache.
 """
 
@@ -68,7 +71,10 @@ class MicrocacheMiddleware:
                 self.entries.move_to_end(key)
                 await self._replay(entry, now, headers.get(b"if-none-match"), send)
                 return
-            entry.refreshing_until = now + REFRESH_GRACE_S
+            if now < entry.expires_at + REFRESH_GRACE_S:
+                entry.refreshing_until = entry.expires_at + REFRESH_GRACE_S
+            else:
+                del self.entries[key]  # past its grace: never served again
         await self.app(scope, receive, self._recording(key, send))
 
     def _recording(self, key: tuple[str, bytes], send: Send) -> Send:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Response, status
 
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.search.cache import ResponseCache, cache_headers, not_modified
 
 CACHED_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -17,7 +18,7 @@ CACHED_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def cached_json(
     cache: ResponseCache,
-    namespace: str,
+    namespace: CacheNamespace,
     view: str,
     params: Mapping[str, Any],
     ttl_s: int,

@@ -1,7 +1,8 @@
 """Song search and typeahead for the client apps' search box and the dashboards.
 
-Both are cached in Redis (namespace "songs", invalidated when the sync applies new
-song data), answer 304 to a current `If-None-Match`, and say `X-Cache: hit|miss|bypass`.
+Both are cached in Redis (namespace `CacheNamespace.SONGS`, bumped when a sync batch,
+a reindex or a seed changes song data), answer 304 to a current `If-None-Match`, and
+say `X-Cache: hit|miss|bypass`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.deps import EsDep, SettingsDep
 from beatstream.search import service
 from beatstream.search.dependencies import CacheDep
@@ -20,7 +22,6 @@ from beatstream.search.schemas import SearchQuery, SearchResult, Suggestions, Su
 
 router = APIRouter(prefix="/search", tags=["search"])
 RESPONSES = CACHED_RESPONSES
-SONGS_NAMESPACE = "songs"
 SEARCH_TTL_S = 60
 SUGGEST_TTL_S = 300
 
@@ -46,7 +47,7 @@ async def search_songs(
 
     return await cached_json(
         cache,
-        SONGS_NAMESPACE,
+        CacheNamespace.SONGS,
         "search",
         query.model_dump(mode="json"),
         SEARCH_TTL_S,
@@ -77,5 +78,5 @@ async def suggest(
 
     params = {"prefix": query.prefix.lower(), "limit": query.limit}
     return await cached_json(
-        cache, SONGS_NAMESPACE, "suggest", params, SUGGEST_TTL_S, compute, if_none_match
+        cache, CacheNamespace.SONGS, "suggest", params, SUGGEST_TTL_S, compute, if_none_match
     )

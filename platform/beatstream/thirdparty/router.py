@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from beatstream.analytics.dependencies import IfNoneMatch
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.deps import SettingsDep
 from beatstream.partners.dependencies import ViewPartner
 from beatstream.partners.service import record_pull
@@ -89,7 +90,7 @@ async def read_view(
 
     ttl_s = settings.thirdparty.cache_ttl_s
     params = {"view": name, **query.model_dump(mode="json")}
-    cached = await cache.get_or_compute(service.CACHE_NAMESPACE, params, ttl_s, compute)
+    cached = await cache.get_or_compute(CacheNamespace.THIRDPARTY, params, ttl_s, compute)
     await record_pull(
         partner,
         view=name,

@@ -2,7 +2,7 @@
 what a listener leaving the views (consent withdrawn, erasure) sets in motion.
 
 Every row goes through its allow-list model before it is serialised. JSON pages and
-feed pages are cached in Redis (namespace `thirdparty`); a listener leaving the views
+feed pages are cached in Redis (namespace `CacheNamespace.THIRDPARTY`); a listener leaving the views
 bumps that namespace at once, so no cached answer that contained them is served again.
 Other changes (a new consenting listener, an added action) show within the TTL.
 """
@@ -20,6 +20,7 @@ import orjson
 from beanie import PydanticObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.common.inputs import OutputModel
 from beatstream.errors import InvalidInputError
 from beatstream.listeners.documents import Listener
@@ -46,7 +47,6 @@ from beatstream.thirdparty.views import ActiveViews, ViewName, build_views, ensu
 
 logger = logging.getLogger(__name__)
 
-CACHE_NAMESPACE = "thirdparty"
 # Rows per MongoDB round trip of an export, and lines per chunk written to the socket.
 EXPORT_BATCH = 1000
 # Rows per keyset page where the server's aggregations do not stream (the stand-in):
@@ -262,7 +262,7 @@ async def listener_left(listener_key: str | None, cache: ResponseCache) -> None:
     if listener_key is None:
         return
     await repository.record_withdrawal(listener_key)
-    await cache.invalidate(CACHE_NAMESPACE)
+    await cache.invalidate(CacheNamespace.THIRDPARTY)
 
 
 async def backfill_listener_keys(pseudonyms: Pseudonyms, batch_size: int = 1000) -> int:

@@ -295,20 +295,17 @@ def test_not_modified(header: str | None, expected: bool) -> None:
     assert not_modified(header, response("hit")) is expected
 
 
-def test_cache_headers_for_miss_and_bypass() -> None:
-    for status in ("miss", "bypass"):
-        assert cache_headers(response(status), 30) == {
+def test_cache_headers_keep_downstream_copies_short_whatever_the_ttl() -> None:
+    """An hour in Redis is safe (invalidation bumps it); downstream it must not be."""
+    stored_long_ago = datetime.now(UTC) - timedelta(seconds=900)
+    for status in ("miss", "bypass", "hit"):
+        assert cache_headers(response(status, stored_long_ago), 3600) == {
             "X-Cache": status,
             "ETag": '"abc"',
-            "Cache-Control": "public, max-age=30",
+            "Cache-Control": "public, max-age=10, stale-while-revalidate=30",
         }
-
-
-def test_cache_headers_for_a_hit_carry_its_age() -> None:
-    headers = cache_headers(response("hit", datetime.now(UTC) - timedelta(seconds=12)), 30)
-    assert headers["X-Cache"] == "hit"
-    assert headers["Age"] == "12"
-    assert headers["Cache-Control"] == "public, max-age=30"
+    short = cache_headers(response("miss"), 5)["Cache-Control"]
+    assert short == "public, max-age=5, stale-while-revalidate=30"
 
 
 def test_params_digest_is_canonical() -> None:

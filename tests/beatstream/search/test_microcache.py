@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from beatstream.app import create_app
+from beatstream.search import microcache
 from beatstream.search.microcache import MicrocacheMiddleware
 from beatstream.settings import Settings
 from beatstream.stores.clients import RedisClient
@@ -162,3 +163,44 @@ async def test_a_failed_refresh_is_retried_after_the_grace_period(
     assert (await _run(middleware, "/v1/search/x"))[0] == 200  # old answer, in grace
     await asyncio.sleep(0.03)
     assert (await _run(middleware, "/v1/search/x"))[0] == 200  # refreshed again
+
+
+class _Clock:
+    """The microcache's clock, moved by hand: staleness is counted, not slept."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+async def test_failing_refreshes_never_stretch_an_entry_past_ttl_plus_grace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an invalidation the old answer may live `ttl_s + REFRESH_GRACE_S` at most:
+    a refresh that keeps failing (503) must not open grace window after grace window."""
+    clock = _Clock()
+    monkeypatch.setattr("beatstream.search.microcache.time", clock)
+    statuses = iter([200, 503, 503, 503])
+    bodies = iter([b"old", b"down", b"down", b"down"])
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"x-cache", b"miss")]
+        await send({"type": "http.response.start", "status": next(statuses), "headers": headers})
+        await send({"type": "http.response.body", "body": next(bodies)})
+
+    middleware = MicrocacheMiddleware(inner, ttl_s=10, max_entries=10)
+    grace = microcache.REFRESH_GRACE_S
+    served: list[tuple[int, bytes]] = [await _run(middleware, "/v1/search/x")]
+    for at in (10.5, 10.5 + grace / 2, 10 + grace + 0.5, 10 + grace + 0.6):
+        clock.now = 1000.0 + at
+        served.append(await _run(middleware, "/v1/search/x"))
+
+    assert served == [
+        (200, b"old"),  # stored at t=0, expires at t=10
+        (503, b"down"),  # t=10.5: the refresh, failed
+        (200, b"old"),  # within the grace after expiry
+        (503, b"down"),  # past ttl + grace: through to the app
+        (503, b"down"),  # and still not the old answer
+    ]

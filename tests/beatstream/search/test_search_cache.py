@@ -44,7 +44,7 @@ async def test_miss_then_hit_then_304(
     assert first.headers["x-cache"].lower() == "miss"
     assert second.headers["x-cache"].lower() == "hit"
     assert second.content == first.content
-    assert second.headers["cache-control"] == "public, max-age=60"
+    assert second.headers["cache-control"] == "public, max-age=10, stale-while-revalidate=30"
     assert revalidated.status_code == 304
 
 

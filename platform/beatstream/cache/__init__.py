@@ -1,0 +1,1 @@
+"""Caching infrastructure shared by routers and pipelines; imports no domain package."""
