@@ -4,7 +4,9 @@ One `beatstream serve` process on the running stack (scratch database), one clie
 requests one at a time, all scenarios in one run so they compare:
 
 - the same public playlist read anonymously and with a bearer token: the difference
-  is verifying the JWT plus one Redis `EXISTS` on the revocation denylist;
+  is verifying the JWT, one Redis `EXISTS` on the revocation denylist and the
+  account's role and token generation (a MongoDB read at most every
+  `SECURITY_ACCOUNT_CACHE_TTL_S`, a dict lookup otherwise);
 - a login at the default argon2id cost (64 MiB, 3 passes, 4 lanes), for a real
   account and for unknown emails (verified against a dummy hash: should match).
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from beatstream.settings import Settings
 from bench import report
 from bench.common import (
     bearer,
@@ -38,10 +41,10 @@ LOGINS = 30
 PASSWORD = "bench password 1"  # noqa: S105 - a throwaway account on a scratch database
 
 
-async def _measure(base_url: str, secret: str) -> list[dict[str, Any]]:
+async def _measure(base_url: str, settings: Settings, secret: str) -> list[dict[str, Any]]:
     rng = random.Random(42)
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        admin = bearer(secret)
+        admin = await bearer(settings, secret)
         artist = (await http.post("/v1/artists", json=artist_payload(rng), headers=admin)).json()
         songs = [
             (
@@ -120,7 +123,7 @@ def run() -> Path:
     )
     try:
         with served(env) as base_url:
-            rows = asyncio.run(_measure(base_url, secret))
+            rows = asyncio.run(_measure(base_url, settings, secret))
     finally:
         drop_scratch_db(settings)
     return report.write("auth_overhead", {"rows": rows}, rows)

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from beatstream.settings import Settings
 from bench import report
 from bench.common import (
     bearer,
@@ -32,9 +33,11 @@ CLIENTS = 50
 REQUESTS = 2_000
 
 
-async def _seed(base_url: str, secret: str) -> list[str]:
+async def _seed(base_url: str, settings: Settings, secret: str) -> list[str]:
     rng = random.Random(42)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=bearer(secret)) as http:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=30, headers=await bearer(settings, secret)
+    ) as http:
         artists = [
             (await http.post("/v1/artists", json=artist_payload(rng))).json()["id"]
             for _ in range(50)
@@ -58,7 +61,7 @@ def run() -> Path:
     rows: list[dict[str, Any]] = []
     try:
         with served(env) as base_url:
-            ids = asyncio.run(_seed(base_url, secret))
+            ids = asyncio.run(_seed(base_url, settings, secret))
         rng = random.Random(7)
         scenarios = {
             "GET /v1/songs/{id}": [f"/v1/songs/{rng.choice(ids)}" for _ in range(REQUESTS)],

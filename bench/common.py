@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -74,11 +75,35 @@ def summary(timings: list[float]) -> dict[str, float]:
     }
 
 
-def bearer(secret: str, role: Role = Role.admin, subject: str | None = None) -> dict[str, str]:
-    """An `Authorization` header a server started with `SECURITY_JWT_SECRET=secret` accepts:
-    benchmarks seed through the API as an admin, with no account behind the token."""
-    subject_id = PydanticObjectId(subject) if subject else PydanticObjectId()
-    token = TokenCodec(secret, "HS256", ttl_s=3600).issue(subject_id, role).token
+async def bearer(settings: Settings, secret: str, role: Role = Role.admin) -> dict[str, str]:
+    """An `Authorization` header a server started with `SECURITY_JWT_SECRET=secret` on
+    `settings`' database accepts: benchmarks seed through the API as an admin. A token
+    counts only while its account exists, so a bare one (no password) is stored."""
+    subject = PydanticObjectId()
+    now = datetime.now(UTC)
+    client = create_mongo_client(settings.mongodb)
+    try:
+        await client[settings.mongodb.db].listeners.insert_one(
+            {
+                "_id": subject,
+                "name": f"Bench {role.value}",
+                "email": f"{subject}@bench.test",
+                "year_of_birth": 1990,
+                "country": "GB",
+                "consent_to_share_data": False,
+                "actions": [],
+                "password_hash": None,
+                "role": role.value,
+                "token_generation": 0,
+                "listener_key": None,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    finally:
+        await client.close()
+    token = TokenCodec(secret, "HS256", ttl_s=3600).issue(subject, role).token
     return {"Authorization": f"Bearer {token}"}
 
 

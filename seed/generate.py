@@ -188,6 +188,7 @@ def listener(seed: int, n: int) -> Document:
         # Seeded listeners are not accounts: no password, so they cannot log in.
         "password_hash": None,
         "role": "listener",
+        "token_generation": 0,
         # Set by the loader when it has the pseudonym secret (seed.load.with_listener_keys).
         "listener_key": None,
     }

@@ -9,6 +9,7 @@ from pymongo.monitoring import CommandListener
 
 from beatstream import __version__
 from beatstream.api import v1
+from beatstream.auth.guard import authenticate_before_validating
 from beatstream.body_limit import BodySizeLimitMiddleware
 from beatstream.head_limit import RequestHeadLimitMiddleware
 from beatstream.health.router import router as health_router
@@ -52,6 +53,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
+    authenticate_before_validating(app)
     app.include_router(health_router)
     app.include_router(v1)
     return app

@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from pymongo.monitoring import CommandListener
 
 from beatstream.auth.passwords import Passwords
+from beatstream.auth.repository import account_state
+from beatstream.auth.sessions import AccountStates
 from beatstream.auth.tokens import TokenCodec
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
@@ -45,6 +47,7 @@ class AppState(TypedDict):
     cache: ResponseCache
     tokens: TokenCodec
     passwords: Passwords
+    accounts: AccountStates
     ratelimiter: RateLimiter
     key_cache: KeyCache
     views: ActiveViews
@@ -95,6 +98,7 @@ def build_lifespan(
                 cache=ResponseCache(stores.redis, settings.redis.key_prefix),
                 tokens=tokens,
                 passwords=passwords,
+                accounts=AccountStates(settings.security.account_cache_ttl_s, account_state),
                 ratelimiter=RateLimiter(
                     stores.redis, settings.redis.key_prefix, settings.ratelimit
                 ),

@@ -187,6 +187,11 @@ class SecuritySettings(BaseModel):
     # Failed logins allowed per (email, client address) before 429, and the window.
     login_max_failures: int = Field(default=10, ge=1, le=1000)
     login_window_s: int = Field(default=900, ge=1, le=86_400)
+    # Each process reuses an account's role and token generation this long, sparing
+    # MongoDB a read per request; also the longest a role change, logout-everywhere,
+    # password change or erasure made by another process takes to reach this one.
+    # 0 reads MongoDB on every authenticated request.
+    account_cache_ttl_s: float = Field(default=5.0, ge=0, le=60)
 
     @field_validator("jwt_secret", mode="before")
     @classmethod

@@ -29,6 +29,9 @@ class Principal:
     role: Role
     token_id: str
     expires_at: datetime
+    # The account's token generation at issue: a newer one on the account (logout
+    # everywhere, a password change) makes every older token invalid.
+    generation: int = 0
 
     @property
     def is_admin(self) -> bool:

@@ -8,40 +8,87 @@ token ids until their token would have expired anyway, and failed-login counters
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from redis.exceptions import RedisClusterException, RedisError
 
 from beatstream.auth.principals import Role
+from beatstream.auth.sessions import AccountState
 from beatstream.common.documents import utcnow
 from beatstream.errors import StoreUnavailableError
 from beatstream.listeners.documents import Listener
 from beatstream.stores.clients import RedisClient
 
 # Only what a login needs, never the rest of the personal data.
-_LOGIN_PROJECTION = {"_id": 1, "password_hash": 1, "role": 1}
+_LOGIN_PROJECTION = {"_id": 1, "email": 1, "password_hash": 1, "role": 1, "token_generation": 1}
+_STATE_PROJECTION = {"_id": 0, "role": 1, "token_generation": 1}
 
 
 @dataclass(frozen=True, slots=True)
 class Account:
     id: PydanticObjectId
+    email: str
     password_hash: str | None
     role: Role
+    token_generation: int
+
+
+def _account(row: Mapping[str, Any]) -> Account:
+    return Account(
+        id=PydanticObjectId(row["_id"]),
+        email=row.get("email", ""),
+        password_hash=row.get("password_hash"),
+        role=Role(row.get("role", Role.listener)),
+        token_generation=int(row.get("token_generation", 0)),
+    )
 
 
 async def account_by_email(email: str) -> Account | None:
     row = await Listener.get_pymongo_collection().find_one({"email": email}, _LOGIN_PROJECTION)
+    return None if row is None else _account(row)
+
+
+async def account_by_id(account_id: PydanticObjectId) -> Account | None:
+    row = await Listener.get_pymongo_collection().find_one({"_id": account_id}, _LOGIN_PROJECTION)
+    return None if row is None else _account(row)
+
+
+async def account_state(account_id: PydanticObjectId) -> AccountState | None:
+    """What every authenticated request checks (through `sessions.AccountStates`)."""
+    row = await Listener.get_pymongo_collection().find_one({"_id": account_id}, _STATE_PROJECTION)
     if row is None:
         return None
-    return Account(
-        id=PydanticObjectId(row["_id"]),
-        password_hash=row.get("password_hash"),
-        role=Role(row.get("role", Role.listener)),
+    return AccountState(
+        role=Role(row.get("role", Role.listener)), generation=int(row.get("token_generation", 0))
     )
+
+
+async def bump_generation(account_id: PydanticObjectId) -> int | None:
+    """Every token issued so far stops counting; the new generation, or None if gone."""
+    raw = await Listener.get_pymongo_collection().find_one_and_update(
+        {"_id": account_id},
+        {"$inc": {"token_generation": 1}},
+        projection={"token_generation": 1},
+        return_document=ReturnDocument.AFTER,
+    )
+    return None if raw is None else int(raw["token_generation"])
+
+
+async def replace_password(account_id: PydanticObjectId, password_hash: str) -> int | None:
+    """A new password and a new token generation in one write: no moment where the new
+    password works and a token from before the change still does."""
+    raw = await Listener.get_pymongo_collection().find_one_and_update(
+        {"_id": account_id},
+        {"$set": {"password_hash": password_hash}, "$inc": {"token_generation": 1}},
+        projection={"token_generation": 1},
+        return_document=ReturnDocument.AFTER,
+    )
+    return None if raw is None else int(raw["token_generation"])
 
 
 async def set_password_hash(account_id: PydanticObjectId, password_hash: str) -> None:

@@ -1,4 +1,5 @@
-"""Thin HTTP layer for accounts' tokens: log in (OAuth2 password flow), who am I, log out."""
+"""Thin HTTP layer for accounts' tokens: log in (OAuth2 password flow), who am I, log
+out (this token or every one), change the password."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from fastapi.security import OAuth2PasswordRequestForm
 from beatstream.auth import service
 from beatstream.auth.dependencies import (
     AUTH_RESPONSES,
+    AccountStatesDep,
     CurrentPrincipal,
     PasswordsDep,
+    ReauthDep,
     TokenCodecDep,
     TokenStateDep,
 )
-from beatstream.auth.schemas import MeOut, TokenOut
+from beatstream.auth.schemas import MeOut, PasswordChange, TokenOut
 from beatstream.deps import SettingsDep
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -68,3 +71,33 @@ async def me(principal: CurrentPrincipal) -> MeOut:
 async def logout(principal: CurrentPrincipal, state: TokenStateDep) -> None:
     """Revokes this token at once (other devices' tokens run until they expire)."""
     await service.logout(principal, state)
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=AUTH_RESPONSES)
+async def logout_everywhere(principal: CurrentPrincipal, accounts: AccountStatesDep) -> None:
+    """Revokes every token of the account, this one included (a lost phone, a leak)."""
+    await service.logout_everywhere(principal, accounts)
+
+
+@router.post(
+    "/password",
+    responses={
+        **AUTH_RESPONSES,
+        403: {"description": "`current_password` is wrong (named in `errors`)"},
+        429: {"description": "Too many wrong passwords for this account from this address"},
+    },
+)
+async def change_password(
+    data: PasswordChange,
+    reauth: ReauthDep,
+    response: Response,
+    codec: TokenCodecDep,
+    accounts: AccountStatesDep,
+) -> TokenOut:
+    """Needs the current password. Every earlier token of the account is revoked; the
+    answer carries a new one, so this client stays signed in."""
+    issued = await service.change_password(
+        reauth, data.current_password, data.new_password, codec=codec, accounts=accounts
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return TokenOut(access_token=issued.token, expires_in=issued.expires_in)

@@ -1,4 +1,4 @@
-"""Response models of the auth endpoints (the login form is OAuth2's own)."""
+"""Request and response models of the auth endpoints (the login form is OAuth2's own)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,28 @@ from datetime import datetime
 from typing import Literal
 
 from beanie import PydanticObjectId
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, SecretStr
 
 from beatstream.auth.principals import Role
-from beatstream.common.inputs import OutputModel
+from beatstream.common.inputs import InputModel, OutputModel
+from beatstream.listeners.schemas import Password
+
+
+class PasswordChange(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "correct horse battery staple",
+                    "new_password": "a longer and newer passphrase",
+                }
+            ]
+        }
+    )
+
+    # Not length-checked: whatever it is, it is only compared with the stored hash.
+    current_password: SecretStr = Field(max_length=256)
+    new_password: Password
 
 
 class TokenOut(OutputModel):
@@ -50,5 +68,5 @@ class MeOut(OutputModel):
     id: PydanticObjectId
     name: str
     email: str
-    role: Role = Field(description="The role this token grants (a new role needs a new login).")
+    role: Role = Field(description="The account's current role: what this token may do now.")
     token_expires_at: datetime

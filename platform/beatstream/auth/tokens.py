@@ -1,8 +1,9 @@
 """Signed access tokens (JWT, HS256): issue and verify, with no I/O.
 
-Stateless on purpose: a request proves who it is without a database read. The
-price is that a token lives until it expires, so tokens are short (15 minutes by
-default), and logout puts the token's id on a Redis denylist (see `repository`).
+The signature proves who issued a token; whether it still counts is decided per
+request against the account (`dependencies`): logout puts the token's id on a Redis
+denylist, and the `gen` claim must match the account's token generation, which
+logout-everywhere, a password change and erasure move on.
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ class TokenCodec:
         return cls(secret, settings.jwt_algorithm, settings.access_token_ttl_s)
 
     def issue(
-        self, subject: PydanticObjectId, role: Role, *, now: datetime | None = None
+        self,
+        subject: PydanticObjectId,
+        role: Role,
+        *,
+        generation: int = 0,
+        now: datetime | None = None,
     ) -> IssuedToken:
         issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
         expires_at = issued_at + timedelta(seconds=self.ttl_s)
@@ -68,9 +74,16 @@ class TokenCodec:
             "jti": token_id,
             "iat": issued_at,
             "exp": expires_at,
+            "gen": generation,
         }
         token = jwt.encode(claims, self._secret, algorithm=self.algorithm)
-        principal = Principal(subject=subject, role=role, token_id=token_id, expires_at=expires_at)
+        principal = Principal(
+            subject=subject,
+            role=role,
+            token_id=token_id,
+            expires_at=expires_at,
+            generation=generation,
+        )
         return IssuedToken(token=token, principal=principal, expires_in=self.ttl_s)
 
     def verify(self, token: str) -> Principal:
@@ -96,9 +109,18 @@ class TokenCodec:
                 role=Role(claims["role"]),
                 token_id=_token_id(claims["jti"]),
                 expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+                generation=_generation(claims.get("gen", 0)),
             )
         except (InvalidId, ValueError, TypeError):
             raise UnauthorizedError("the access token is not valid", invalid_token=True) from None
+
+
+def _generation(value: object) -> int:
+    """Absent means 0: tokens issued before generations existed match accounts that
+    never moved theirs, so introducing them signed nobody out."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("gen must be a non-negative integer")
+    return value
 
 
 def _token_id(value: object) -> str:

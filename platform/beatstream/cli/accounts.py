@@ -42,7 +42,7 @@ def grant(
     email: Annotated[str, typer.Option(help="The account's email, as registered.")],
     role: Annotated[Role, typer.Option(help="The role it gets (listener takes one away).")],
 ) -> None:
-    """Set an account's role; it applies from the account's next login."""
+    """Set an account's role; its tokens already issued carry it within seconds."""
     try:
         account = asyncio.run(grant_role(email, role))
     except StoreUnavailableError as exc:
@@ -51,9 +51,9 @@ def grant(
     if account is None:
         console.print("[bold red]error:[/] no account with this email", highlight=False)
         raise typer.Exit(code=1)
-    ttl_min = load_settings().security.access_token_ttl_s // 60
+    bound = load_settings().security.account_cache_ttl_s
     console.print(
-        f"{account.email} is now {role.value}; tokens issued before keep their old role "
-        f"until they expire (at most {ttl_min} min)",
+        f"{account.email} is now {role.value}; its tokens carry the new role within "
+        f"{bound:g} s (SECURITY_ACCOUNT_CACHE_TTL_S of the API processes)",
         highlight=False,
     )

@@ -44,6 +44,9 @@ class Listener(VersionedDocument):
     # and the role, changed only by an operator (`beatstream accounts grant`).
     password_hash: str | None = Field(default=None, repr=False)
     role: Role = Role.listener
+    # Moved on by logout-everywhere and a password change: tokens carrying an older
+    # generation are refused (docs/auth.md). Not a profile change, so no version bump.
+    token_generation: int = 0
     # Pseudonymous key for the third-party views (HMAC of the id under a server secret,
     # see beatstream.thirdparty.pseudonyms). No key, no appearance in any view.
     listener_key: str | None = None

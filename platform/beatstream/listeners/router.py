@@ -10,8 +10,10 @@ from pydantic import Field
 from beatstream.auth.dependencies import (
     AUTH_RESPONSES,
     ROLE_RESPONSES,
+    AccountStatesDep,
     CurrentPrincipal,
     PasswordsDep,
+    ReauthDep,
     require_admin,
 )
 from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
@@ -46,6 +48,10 @@ OWNER_DOC: dict[int | str, dict[str, Any]] = {
 PLAYS_DOC: dict[int | str, dict[str, Any]] = {
     **AUTH_RESPONSES,
     403: {"description": "A `listener_id` is not the token's listener (unless admin)"},
+}
+REAUTH_DOC: dict[int | str, dict[str, Any]] = {
+    403: {"description": "`current_password` is wrong (named in `errors`)"},
+    429: {"description": "Too many wrong passwords for this account from this address"},
 }
 EMAIL_CONFLICT_DOC: dict[int | str, dict[str, Any]] = {
     409: {"description": "Another listener already has this email"}
@@ -111,7 +117,7 @@ async def get_listener(
 @router.patch(
     "/listeners/{listener_id}",
     tags=["listeners"],
-    responses={**IF_MATCH_DOC, **EMAIL_CONFLICT_DOC, **OWNER_DOC},
+    responses={**IF_MATCH_DOC, **EMAIL_CONFLICT_DOC, **OWNER_DOC, **REAUTH_DOC},
 )
 async def update_listener(
     listener: OwnedListener,
@@ -119,10 +125,12 @@ async def update_listener(
     expected: ExpectedVersion,
     response: Response,
     cache: CacheDep,
+    reauth: ReauthDep,
 ) -> ListenerOut:
     """Setting `consent_to_share_data` to false removes the listener from every
-    third-party view at once, cached answers included."""
-    updated = await service.update_listener(listener, data, expected, cache)
+    third-party view at once, cached answers included. A new `email` needs
+    `current_password` (the signed-in account's): 422 without it, 403 if wrong."""
+    updated = await service.update_listener(listener, data, expected, cache, reauth)
     return _listener_out(updated, response)
 
 
@@ -133,10 +141,11 @@ async def update_listener(
     responses={**IF_MATCH_DOC, **OWNER_DOC},
 )
 async def delete_listener(
-    listener: OwnedListener, expected: ExpectedVersion, cache: CacheDep
+    listener: OwnedListener, expected: ExpectedVersion, cache: CacheDep, accounts: AccountStatesDep
 ) -> None:
-    """Erases the listener and all of their plays (and removes them from partner views)."""
-    await service.delete_listener(listener, expected, cache)
+    """Erases the listener and all of their plays (and removes them from partner views);
+    the account's tokens stop working."""
+    await service.delete_listener(listener, expected, cache, accounts)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Self
 
 from beanie import PydanticObjectId
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     SecretStr,
     StrictBool,
     StringConstraints,
+    model_validator,
 )
 
 from beatstream.common.countries import CountryCode
@@ -153,15 +154,37 @@ class ListenerCreate(InputModel):
 
 
 class ListenerUpdate(PatchModel):
-    """Only the fields given change. Subscription history is appended, never replaced."""
+    """Only the fields given change. Subscription history is appended, never replaced.
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"consent_to_share_data": False}]})
+    A new `email` also needs `current_password`: the email is what the account logs in
+    with, so a stolen token alone must not be able to take the account over.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"consent_to_share_data": False},
+                {"email": "ada@example.org", "current_password": "correct horse battery staple"},
+            ]
+        }
+    )
 
     name: Name | None = None
     email: Email | None = None
     year_of_birth: YearOfBirth | None = None
     country: CountryCode | None = None
     consent_to_share_data: StrictBool | None = None
+    current_password: SecretStr | None = Field(
+        default=None,
+        max_length=256,
+        description="The signed-in account's password; required to change `email`.",
+    )
+
+    @model_validator(mode="after")
+    def _a_change_beside_the_password(self) -> Self:
+        if not self.model_fields_set - {"current_password"}:
+            raise ValueError("give at least one field to change")
+        return self
 
 
 class ListenerOut(OutputModel):

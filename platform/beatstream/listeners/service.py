@@ -13,6 +13,8 @@ from beanie import PydanticObjectId
 
 from beatstream.auth.passwords import Passwords
 from beatstream.auth.principals import Principal
+from beatstream.auth.service import Reauthentication
+from beatstream.auth.sessions import AccountStates
 from beatstream.catalog.service import song_not_found
 from beatstream.common.documents import utcnow
 from beatstream.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -55,12 +57,22 @@ async def register_listener(
 
 
 async def update_listener(
-    listener: Listener, data: ListenerUpdate, expected: int | None, cache: ResponseCache
+    listener: Listener,
+    data: ListenerUpdate,
+    expected: int | None,
+    cache: ResponseCache,
+    reauth: Reauthentication,
 ) -> Listener:
     """Any update that sets consent to false counts as a withdrawal, whatever it was
-    before: a spare removal costs a partner nothing, a missed one leaks a listener."""
+    before: a spare removal costs a partner nothing, a missed one leaks a listener.
+
+    A different email needs the caller's password again (checked before anything is
+    written); resending the current one does not.
+    """
     assert listener.id is not None
-    changes = data.model_dump(exclude_unset=True)
+    changes = data.model_dump(exclude_unset=True, exclude={"current_password"})
+    if "email" in changes and changes["email"] != listener.email:
+        await reauth.confirm(data.current_password)
     updated = await repository.update_listener(listener.id, changes, expected)
     if updated is None:
         raise listener_not_found(listener.id)
@@ -77,15 +89,19 @@ async def add_action(listener: Listener, data: ActionIn, expected: int | None) -
     return updated
 
 
-async def delete_listener(listener: Listener, expected: int | None, cache: ResponseCache) -> None:
+async def delete_listener(
+    listener: Listener, expected: int | None, cache: ResponseCache, accounts: AccountStates
+) -> None:
     """Erasure: the listener and every play of theirs (plays are personal data too).
 
     The erasure is logged before the plays are deleted: the play sync cannot see a
-    deleted play, so the log is how their copies leave the search indices.
+    deleted play, so the log is how their copies leave the search indices. The
+    account's tokens are refused from the next request on.
     """
     assert listener.id is not None
     if not await repository.delete_listener(listener.id, expected):
         raise listener_not_found(listener.id)
+    accounts.invalidate(listener.id)
     await repository.record_erasure(listener.id)
     await repository.delete_plays_of(listener.id)
     await thirdparty.listener_left(listener.listener_key, cache)

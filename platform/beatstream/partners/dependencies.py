@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader
 
+from beatstream.auth.guard import register_credential_check
 from beatstream.deps import SettingsDep
 from beatstream.errors import NotFoundError, UnauthorizedError
 from beatstream.partners import service
@@ -82,6 +83,17 @@ async def authenticated_partner(
 
 
 PartnerDep = Annotated[PartnerKey, Depends(authenticated_partner)]
+
+
+async def _key_required(request: Request) -> None:
+    await service.authenticate(
+        request.headers.get(api_key_header.model.name),
+        getattr(request.state, STATE_KEY_CACHE, None),
+    )
+
+
+# A missing or bad key is a 401 even when the query is malformed too.
+register_credential_check(authenticated_partner, _key_required)
 
 
 def require_view_scope(view: str) -> Any:

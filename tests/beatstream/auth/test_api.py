@@ -19,7 +19,6 @@ from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
 from seed.builders import listener_payload
 from tests.fixtures.app import running
-from tests.fixtures.auth import AsRole
 from tests.fixtures.tokens import TEST_SECURITY, TEST_TOKENS, bearer
 
 PASSWORD = "correct horse battery"
@@ -334,15 +333,21 @@ async def test_a_token_of_an_erased_account_no_longer_shows_an_account(
     )
 
 
-async def test_me_reports_the_role_the_token_grants(
-    as_role: AsRole, anon_client: httpx.AsyncClient, rng: random.Random
+async def test_me_reports_the_accounts_current_role_not_the_tokens(
+    anon_client: httpx.AsyncClient, rng: random.Random
 ) -> None:
     listener = await _register(anon_client, rng)
-    me = await as_role(Role.editor, listener["id"]).get("/v1/auth/me")
-    assert me.status_code == 200
-    assert me.json()["role"] == "editor"
-    # A valid token whose subject never was an account (as fixtures mint them).
-    _assert_unauthorized(await as_role(Role.editor).get("/v1/auth/me"))
+    claims_editor = bearer(Role.editor, listener["id"])
+
+    me = await anon_client.get("/v1/auth/me", headers=claims_editor)
+
+    assert me.status_code == 200, me.text
+    assert me.json()["role"] == "listener"
+    # A validly signed token whose subject never was an account.
+    _assert_unauthorized(
+        await anon_client.get("/v1/auth/me", headers=bearer(Role.editor)),
+        "the account of this token no longer exists",
+    )
 
 
 async def test_health_and_docs_stay_open(anon_client: httpx.AsyncClient) -> None:

@@ -104,6 +104,11 @@ def with_token(ok: int) -> dict[Caller, int]:
     return {caller: 401 if caller is Caller.anonymous else ok for caller in Caller}
 
 
+def own_password(ok: int) -> dict[Caller, int]:
+    """Only `self` knows the password the request sends; everyone else's is wrong."""
+    return {**dict.fromkeys(Caller, 403), Caller.anonymous: 401, Caller.listener_self: ok}
+
+
 def anyone(ok: int) -> dict[Caller, int]:
     return dict.fromkeys(Caller, ok)
 
@@ -118,6 +123,14 @@ MATRIX: dict[str, Row] = {
         anyone(200),
     ),
     "POST /v1/auth/logout": Row(lambda w, _: ("/v1/auth/logout", {}), with_token(204)),
+    "POST /v1/auth/logout-all": Row(lambda w, _: ("/v1/auth/logout-all", {}), with_token(204)),
+    "POST /v1/auth/password": Row(
+        lambda w, _: (
+            "/v1/auth/password",
+            {"json": {"current_password": SELF_PASSWORD, "new_password": "a new password 2"}},
+        ),
+        own_password(200),
+    ),
     # Catalogue: editors
     "POST /v1/artists": Row(
         lambda w, r: ("/v1/artists", {"json": artist_payload(r)}), editors(201)

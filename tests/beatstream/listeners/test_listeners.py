@@ -11,7 +11,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.stores.clients import MongoDocument
 from seed.builders import listener_payload
+from tests.fixtures.auth import ListenerClient
 from tests.fixtures.catalog import Factory
+from tests.fixtures.tokens import REGISTERED
+
+# A new email needs the account's password again (tests/beatstream/auth/test_reauth.py).
+OWN_PASSWORD = "own password 1"
 
 MISSING_ID = "6650f1c2a1b2c3d4e5f60718"
 LISTENER_FIELDS = {
@@ -89,7 +94,7 @@ async def test_duplicate_email_is_409_whatever_its_case_and_writes_nothing(
     assert second.headers["content-type"] == "application/problem+json"
     assert second.json()["type"].endswith("/conflict")
     assert "sam@example.com" not in second.text
-    assert await mongo_db.listeners.count_documents({}) == 1
+    assert await mongo_db.listeners.count_documents(REGISTERED) == 1
 
 
 @pytest.mark.parametrize(
@@ -138,7 +143,7 @@ async def test_bad_listener_bodies_are_422_naming_the_field_and_write_nothing(
 
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]], response.text
-    assert await mongo_db.listeners.count_documents({}) == 0
+    assert await mongo_db.listeners.count_documents(REGISTERED) == 0
 
 
 async def test_responses_publish_only_allow_listed_fields(
@@ -180,13 +185,18 @@ async def test_unknown_listener_is_404(client: httpx.AsyncClient) -> None:
 
 
 async def test_patch_changes_only_given_fields_and_bumps_the_version(
-    client: httpx.AsyncClient, make_listener: Factory
+    make_listener: Factory, listener_client: ListenerClient
 ) -> None:
-    listener = await make_listener(consent_to_share_data=True)
+    listener = await make_listener(consent_to_share_data=True, password=OWN_PASSWORD)
 
-    response = await client.patch(
+    response = await listener_client(listener).patch(
         f"/v1/listeners/{listener['id']}",
-        json={"email": "New@Example.com", "consent_to_share_data": False, "country": "it"},
+        json={
+            "email": "New@Example.com",
+            "consent_to_share_data": False,
+            "country": "it",
+            "current_password": OWN_PASSWORD,
+        },
         headers={"If-Match": '"1"'},
     )
 
@@ -203,13 +213,16 @@ async def test_patch_changes_only_given_fields_and_bumps_the_version(
 
 
 async def test_patch_to_a_taken_email_is_409_and_changes_nothing(
-    client: httpx.AsyncClient, make_listener: Factory
+    client: httpx.AsyncClient, make_listener: Factory, listener_client: ListenerClient
 ) -> None:
     await make_listener(email="taken@example.com")
-    listener = await make_listener()
+    listener = await make_listener(password=OWN_PASSWORD)
     path = f"/v1/listeners/{listener['id']}"
 
-    response = await client.patch(path, json={"email": "Taken@Example.com", "name": "Other"})
+    response = await listener_client(listener).patch(
+        path,
+        json={"email": "Taken@Example.com", "name": "Other", "current_password": OWN_PASSWORD},
+    )
 
     assert response.status_code == 409
     assert (await client.get(path)).json() == listener
@@ -349,6 +362,6 @@ async def test_delete_erases_the_listener_and_their_plays(
 
     assert response.status_code == 204
     assert (await client.get(path)).status_code == 404
-    assert await mongo_db.listeners.count_documents({}) == 1
+    assert await mongo_db.listeners.count_documents(REGISTERED) == 1
     assert await mongo_db.play_events.count_documents({}) == 1
     assert await mongo_db.play_events.count_documents({"listener_id": ObjectId(kept["id"])}) == 1
