@@ -113,7 +113,9 @@ class Reauthentication:
         """The caller's account; 422 naming `field` without a password, 403 naming it
         for a wrong one, 429 after too many wrong ones."""
         if password is None:
-            raise InvalidInputError(field, "required: the password of the signed-in account")
+            raise InvalidInputError(
+                field, "required: the password of the signed-in account", location="body"
+            )
         account = await repository.account_by_id(self.principal.subject)
         if account is None:
             raise account_gone()
