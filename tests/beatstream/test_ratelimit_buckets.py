@@ -118,3 +118,10 @@ def test_a_scope_without_a_client_counts_as_unknown() -> None:
     del_client = _scope()
     del del_client["client"]
     assert bucket_for(del_client, SETTINGS, TEST_TOKENS) == ("ip:unknown", 22)
+
+
+def test_a_minimal_scope_without_path_or_headers_counts_against_the_ip() -> None:
+    assert bucket_for({"type": "http", "client": ("203.0.113.9", 1)}, SETTINGS, TEST_TOKENS) == (
+        "ip:203.0.113.9",
+        22,
+    )
