@@ -139,7 +139,7 @@ def test_every_byte_of_a_token_is_authenticated() -> None:
         for bit in (0x01, 0x80):
             altered = bytearray(raw)
             altered[index] ^= bit
-            with pytest.raises(InvalidTokenError, match="^not issued by this server$"):
+            with pytest.raises(InvalidTokenError, match=r"^not issued by this server$"):
                 vector().unseal(_b64(bytes(altered)))
 
 
@@ -153,9 +153,9 @@ def test_truncated_or_extended_tokens_are_refused(cut: int) -> None:
 
 def test_tokens_shorter_than_nonce_and_tag_are_refused_as_too_short() -> None:
     for length in (0, 1, 16, 31):
-        with pytest.raises(InvalidTokenError, match="^too short$"):
+        with pytest.raises(InvalidTokenError, match=r"^too short$"):
             vector().unseal(_b64(bytes(length)))
-    with pytest.raises(InvalidTokenError, match="^not base64url$"):
+    with pytest.raises(InvalidTokenError, match=r"^not base64url$"):
         vector().unseal("A")
 
 
@@ -176,5 +176,5 @@ def test_every_token_and_every_block_has_its_own_keystream() -> None:
 
 def test_a_secret_of_exactly_32_bytes_is_accepted_and_31_refused() -> None:
     Pseudonyms(b"x" * 32)
-    with pytest.raises(ValueError, match="^the pseudonym secret must be at least 32 bytes$"):
+    with pytest.raises(ValueError, match=r"^the pseudonym secret must be at least 32 bytes$"):
         Pseudonyms(b"x" * 31)
