@@ -54,10 +54,10 @@ def test_a_short_secret_is_refused() -> None:
 def test_without_a_secret_an_ephemeral_one_is_used_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    one = Pseudonyms.from_settings(ThirdPartySettings())
-    two = Pseudonyms.from_settings(ThirdPartySettings())
+    first = Pseudonyms.from_settings(ThirdPartySettings())
+    second = Pseudonyms.from_settings(ThirdPartySettings())
     listener_id = ObjectId()
-    assert one.listener_key(listener_id) != two.listener_key(listener_id)
+    assert first.listener_key(listener_id) != second.listener_key(listener_id)
     assert [r.getMessage() for r in caplog.records if r.name.endswith("pseudonyms")] == [
         "THIRDPARTY_PSEUDONYM_SECRET is not set: using an ephemeral secret, so listener"
         " keys and feed cursors change at every restart and differ between workers"
