@@ -3,7 +3,7 @@ PY ?= python3
 UV := $(PY) -m uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup serve test lint stack-up stack-status stack-down bench
+.PHONY: setup serve test lint stack-up stack-status stack-down bench mutation
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5" \
@@ -35,3 +35,8 @@ stack-down: setup
 
 bench: setup
 	$(UV) run python -m bench
+
+## Mutation testing (mutmut 3) of the security-critical modules; not part of `test`.
+## Prints per-module scores (>= 90% required) and checks the issue-10 mutants.
+mutation: setup
+	$(UV) run python tools/mutation.py

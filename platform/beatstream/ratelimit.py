@@ -71,6 +71,31 @@ def _verified_subject(authorization: bytes | None, tokens: TokenVerifier | None)
         return None
 
 
+# Never limited by the middleware: an orchestrator must always reach the probes and docs.
+EXEMPT_PREFIXES = ("/health/", "/docs", "/redoc", "/openapi.json")
+# Where an `X-API-Key` is read, so the route's dependency limits the request per key.
+KEYED_PREFIX = "/v1/thirdparty/"
+
+
+def bucket_for(
+    scope: Scope, settings: RateLimitSettings, tokens: TokenVerifier | None
+) -> tuple[str, int] | None:
+    """The bucket and limit a request counts against in the middleware; None when it is
+    not limited here. A pure function of the ASGI scope (a token check is a signature
+    check, no I/O), so who counts where is unit-tested without Redis or an app."""
+    path: str = scope.get("path", "")
+    if path.startswith(EXEMPT_PREFIXES):
+        return None
+    headers = dict(scope.get("headers", []))
+    if b"x-api-key" in headers and path.startswith(KEYED_PREFIX):
+        return None
+    subject = _verified_subject(headers.get(b"authorization"), tokens)
+    if subject is not None:
+        return f"user:{subject}", settings.user_limit
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}", settings.anonymous_limit
+
+
 # KEYS[1]: the bucket. ARGV[1]: limit; ARGV[2]: window in microseconds.
 # Integer microseconds throughout: a double holds them exactly (< 2**53) and
 # `%d` stores them without the `%.14g` rounding Lua applies to plain numbers.
@@ -198,9 +223,6 @@ class RateLimitMiddleware:
     listed in `API_TRUSTED_PROXIES` the forwarded client (docs/deployment.md).
     """
 
-    EXEMPT_PREFIXES = ("/health/", "/docs", "/redoc", "/openapi.json")
-    KEYED_PREFIX = "/v1/thirdparty/"
-
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -210,7 +232,11 @@ class RateLimitMiddleware:
             return
         state = scope.get("state", {})
         limiter: RateLimiter | None = state.get(STATE_LIMITER)
-        bucket = self._bucket(scope, state.get(STATE_TOKENS)) if limiter is not None else None
+        bucket = (
+            bucket_for(scope, limiter.settings, state.get(STATE_TOKENS))
+            if limiter is not None
+            else None
+        )
         if limiter is not None and bucket is not None:
             who, limit = bucket
             decision = await limiter.hit(who, limit)
@@ -236,21 +262,6 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    def _bucket(self, scope: Scope, tokens: TokenVerifier | None) -> tuple[str, int] | None:
-        """The bucket and limit this request counts against; None when not limited here."""
-        path: str = scope.get("path", "")
-        if path.startswith(self.EXEMPT_PREFIXES):
-            return None
-        settings: RateLimitSettings = scope["state"][STATE_LIMITER].settings
-        headers = dict(scope.get("headers", []))
-        if b"x-api-key" in headers and path.startswith(self.KEYED_PREFIX):
-            return None
-        subject = _verified_subject(headers.get(b"authorization"), tokens)
-        if subject is not None:
-            return f"user:{subject}", settings.user_limit
-        client = scope.get("client")
-        return f"ip:{client[0] if client else 'unknown'}", settings.anonymous_limit
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, decision: RateDecision, who: str

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
 import pytest
 
 from beatstream.app import create_app
 from beatstream.auth.principals import Role
+from beatstream.partners.service import create_key
 from beatstream.ratelimit import RateLimiter
 from beatstream.settings import RateLimitSettings, Settings
 from beatstream.stores.clients import RedisClient, create_redis_client
-from tests.fixtures.app import running
+from tests.fixtures.app import http_client, running, serving
 from tests.fixtures.servers import DisposableRedis
 from tests.fixtures.tokens import bearer
 
@@ -198,3 +200,61 @@ def test_limits_and_partner_settings_come_from_flat_env_names(
     )
     assert settings.partners.key_cache_ttl_s == 0
     assert settings.partners.audit_retention_days == 30
+
+
+# Several client addresses: the ASGI `client` of each request, set on the transport.
+
+
+def _from(transport: httpx.ASGITransport, address: str) -> httpx.AsyncClient:
+    """A client whose requests arrive from `address` (the ASGI scope's `client`)."""
+    at = httpx.ASGITransport(app=transport.app, client=(address, 40000), raise_app_exceptions=False)
+    return http_client(at)
+
+
+async def test_each_anonymous_address_has_its_own_bucket(anonymous_limited: Settings) -> None:
+    async with (
+        serving(create_app(anonymous_limited)) as transport,
+        _from(transport, "203.0.113.1") as first,
+        _from(transport, "203.0.113.2") as second,
+    ):
+        first_statuses = [(await first.get("/v1/songs")).status_code for _ in range(3)]
+        second_statuses = [(await second.get("/v1/songs")).status_code for _ in range(3)]
+        first_again = await first.get("/v1/songs")
+
+    assert first_statuses == [200, 200, 429]
+    assert second_statuses == [200, 200, 429]
+    assert first_again.status_code == 429
+    assert "for ip 203.0.113.1;" in first_again.json()["detail"]
+
+
+async def test_a_valid_api_key_on_a_third_party_route_spares_the_address(
+    anonymous_limited: Settings,
+) -> None:
+    """The key's own limit applies (in the route); the middleware leaves such a request
+    alone, so a partner's pulls do not use up the anonymous allowance of its address."""
+    async with (
+        serving(create_app(anonymous_limited)) as transport,
+        _from(transport, "203.0.113.3") as http,
+    ):
+        key, _ = await create_key("acme", ["views:read"])
+        keyed = [
+            await http.get("/v1/thirdparty/no_such_view", headers={"X-API-Key": key})
+            for _ in range(4)
+        ]
+        anonymous = [(await http.get("/v1/songs")).status_code for _ in range(3)]
+
+    assert [r.status_code for r in keyed] == [404] * 4
+    assert {r.headers["RateLimit-Limit"] for r in keyed} == {"600"}  # the key's bucket
+    assert anonymous == [200, 200, 429]
+
+
+async def test_a_third_party_route_without_a_key_counts_once_against_the_address(
+    anonymous_limited: Settings,
+) -> None:
+    async with (
+        serving(create_app(anonymous_limited)) as transport,
+        _from(transport, "203.0.113.4") as http,
+    ):
+        statuses = [(await http.get("/v1/thirdparty/play_stats")).status_code for _ in range(3)]
+
+    assert statuses == [401, 401, 429]

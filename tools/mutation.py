@@ -1,0 +1,358 @@
+"""`make mutation`: mutmut 3 over the security-critical modules, with per-module scores.
+
+mutmut 3 derives a module's import name from its path and only knows the `src/` layout,
+so the run happens in a staging copy (`build/mutation/`) where `platform/beatstream`
+sits at `src/beatstream`; nothing in the worktree is mutated. Only pure unit tests run
+against the mutants (no store, no app), so a full run takes minutes on two cores.
+
+Scores count killed / (total - equivalent). Equivalent mutants, listed below with the
+reason, are the ones no test can kill because the program behaves identically; they
+are named by mutmut's mutant id, which shifts when a function changes: a stale entry
+is reported, never silently dropped. docs/mutation.md explains the setup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / "build" / "mutation"
+THRESHOLD = 0.90
+
+# Module -> the mutmut name patterns of what is under test in it.
+TARGETS: dict[str, list[str]] = {
+    "beatstream.redact": ["beatstream.redact.*"],
+    "beatstream.common.query_guard": ["beatstream.common.query_guard.*"],
+    "beatstream.common.pagination": ["beatstream.common.pagination.*"],
+    "beatstream.thirdparty.pseudonyms": ["beatstream.thirdparty.pseudonyms.*"],
+    # Bucket selection only: the GCRA script and the middleware plumbing are tested
+    # against real Redis elsewhere, not by this fast run.
+    "beatstream.ratelimit": [
+        "beatstream.ratelimit.x_bucket_for__mutmut_*",
+        "beatstream.ratelimit.x__verified_subject__mutmut_*",
+    ],
+}
+
+TESTS = [
+    "tests/beatstream/test_redact.py",
+    "tests/beatstream/test_redact_mutants.py",
+    "tests/beatstream/common/test_query_guard.py",
+    "tests/beatstream/common/test_pagination.py",
+    "tests/beatstream/thirdparty/test_pseudonyms.py",
+    "tests/beatstream/test_ratelimit_buckets.py",
+]
+
+# Mutant id -> (the mutated code, why no test can tell it from the original). The code
+# is checked against `mutmut show`, so an id that shifted to another mutant is caught.
+_PADDING = "pads 3 where 1 is due; the lenient base64 decoder ignores surplus '='"
+_STRICT = "the keystream is always cut to the data's length, so zip's `strict` never fires"
+_INNER = "the ValueError is caught in the same function and replaced; its text is never seen"
+EQUIVALENT: dict[str, tuple[str, str]] = {
+    "beatstream.common.pagination.x_decode_cursor__mutmut_6": (
+        '"=" * (+len(cursor) % 4)',
+        _PADDING,
+    ),
+    "beatstream.common.pagination.x_decode_cursor__mutmut_33": ("ValueError(None)", _INNER),
+    "beatstream.common.pagination.x_decode_cursor__mutmut_34": ('ValueError("XXcursor', _INNER),
+    "beatstream.common.pagination.x_decode_cursor__mutmut_35": ('ValueError("CURSOR', _INNER),
+    "beatstream.common.pagination.x_encode_cursor__mutmut_17": (
+        '.rstrip("XX=XX")',
+        "also strips a final 'X', but a cursor is base64 of JSON ending in '}', whose last"
+        " base64 character is always '9', 'Q' or '0'",
+    ),
+    "beatstream.thirdparty.pseudonyms.x__unb64__mutmut_6": ('"=" * (+len(text) % 4)', _PADDING),
+    "beatstream.thirdparty.pseudonyms.x__xor__mutmut_5": ("strict=None", _STRICT),
+    "beatstream.thirdparty.pseudonyms.x__xor__mutmut_8": ("zip(data, stream, )", _STRICT),
+    "beatstream.thirdparty.pseudonyms.x__xor__mutmut_9": ("strict=False", _STRICT),
+    "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁ_keystream__mutmut_3": (
+        "(length + _BLOCK + 1) // _BLOCK",
+        "sometimes one block more, and the stream is cut to length",
+    ),
+    "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁ_keystream__mutmut_18": (
+        "counter.to_bytes(4, )",
+        "big-endian is the default on Python 3.11+",
+    ),
+    "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁephemeral__mutmut_8": (
+        "token_bytes(None)",
+        "`token_bytes(None)` is 32 random bytes, the same as `token_bytes(32)`",
+    ),
+    "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁephemeral__mutmut_9": (
+        "token_bytes(33)",
+        "a 33-byte random secret is as good as a 32-byte one; only >= 32 is required",
+    ),
+    "beatstream.ratelimit.x__verified_subject__mutmut_9": (
+        'decode("LATIN-1")',
+        "codec names are case-insensitive: 'LATIN-1' is 'latin-1'",
+    ),
+    "beatstream.ratelimit.x_bucket_for__mutmut_8": (
+        'scope.get("path", "XXXX")',
+        "a scope without a path: '' and 'XXXX' are both neither exempt nor keyed",
+    ),
+}
+
+NAMED_STAGE = ROOT / "build" / "mutation-named"
+REDACT_TESTS = ["tests/beatstream/test_redact.py", "tests/beatstream/test_redact_mutants.py"]
+GUARD_TESTS = [
+    "tests/beatstream/common/test_query_guard.py",
+    "tests/beatstream/common/test_query_guard_route.py",
+]
+SEAL_TESTS = ["tests/beatstream/thirdparty/test_pseudonyms.py"]
+BUCKET_TESTS = ["tests/beatstream/test_ratelimit_buckets.py", "tests/beatstream/test_ratelimit.py"]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A mutant issue 10 found surviving, as a textual edit; mutmut generates none of
+    them (it leaves regex text and whole conditions alone), so they are checked here,
+    each against the tests that must catch it, integration tests included."""
+
+    what: str
+    module: str
+    old: str
+    new: str
+    tests: list[str]
+
+
+NAMED: list[Named] = [
+    *(
+        Named(f"redact: `{key}` dropped from the key list", "redact", old, new, REDACT_TESTS)
+        for key, old, new in [
+            ("token", "|token|", "|"),
+            ("api_key", "|api_key|", "|"),
+            ("secret", "|secret|", "|"),
+            ("access_key", "|access_key)", ")"),
+        ]
+    ),
+    Named("redact: case-sensitive", "redact", "re.IGNORECASE", "0", REDACT_TESTS),
+    Named("redact: values stop only at &", "redact", r"[^&;#\s]*", "[^&]*", REDACT_TESTS),
+    Named(
+        "redact: only lines holding `://` are searched",
+        "redact",
+        'if "://" not in text and "=" not in text:',
+        'if "://" not in text:',
+        REDACT_TESTS,
+    ),
+    Named(
+        "query guard: `if False:`",
+        "common/query_guard",
+        'if key.startswith("$") or "." in key or "[" in key or "]" in key:',
+        "if False:",
+        GUARD_TESTS,
+    ),
+    Named(
+        "seal: MAC over nothing",
+        "thirdparty/pseudonyms",
+        "hmac.new(self._mac, nonce + ciphertext, hashlib.sha256)",
+        'hmac.new(self._mac, b"", hashlib.sha256)',
+        SEAL_TESTS,
+    ),
+    Named(
+        "seal: MAC over the ciphertext only",
+        "thirdparty/pseudonyms",
+        "hmac.new(self._mac, nonce + ciphertext, hashlib.sha256)",
+        "hmac.new(self._mac, ciphertext, hashlib.sha256)",
+        SEAL_TESTS,
+    ),
+    Named(
+        "seal: one keystream for every token",
+        "thirdparty/pseudonyms",
+        'nonce + counter.to_bytes(4, "big")',
+        'counter.to_bytes(4, "big")',
+        SEAL_TESTS,
+    ),
+    Named(
+        "rate limit: API-key exemption inverted",
+        "ratelimit",
+        'if b"x-api-key" in headers and',
+        'if b"x-api-key" not in headers and',
+        BUCKET_TESTS,
+    ),
+    Named(
+        "rate limit: every anonymous client in one bucket",
+        "ratelimit",
+        "return f\"ip:{client[0] if client else 'unknown'}\", settings.anonymous_limit",
+        'return "ip:all", settings.anonymous_limit',
+        BUCKET_TESTS,
+    ),
+]
+
+
+def _pytest_section() -> str:
+    """The project's `[tool.pytest.ini_options]`, verbatim (markers, asyncio mode)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    start = text.index("[tool.pytest.ini_options]")
+    end = text.index("\n[", start + 1)
+    return text[start:end].strip() + "\n"
+
+
+def _mutmut_section() -> str:
+    files = [f"src/{name.replace('.', '/')}.py" for name in TARGETS]
+    return (
+        "[tool.mutmut]\n"
+        'source_paths = ["src/beatstream"]\n'
+        f"only_mutate = {json.dumps(files)}\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps(TESTS)}\n"
+        'pytest_add_cli_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]\n'
+        "use_git_change_detection = false\n"
+    )
+
+
+def stage() -> None:
+    shutil.rmtree(STAGE, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "platform" / "beatstream", STAGE / "src" / "beatstream", ignore=ignore)
+    shutil.copytree(ROOT / "tests", STAGE / "tests", ignore=ignore)
+    (STAGE / "pyproject.toml").write_text(_pytest_section() + "\n" + _mutmut_section())
+
+
+def run() -> None:
+    patterns = [pattern for patterns in TARGETS.values() for pattern in patterns]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    max_children = os.environ.get("MUTATION_JOBS", str(os.cpu_count() or 1))
+    subprocess.run(
+        [sys.executable, "-m", "mutmut", "run", "--max-children", max_children, *patterns],
+        cwd=STAGE,
+        env=env,
+        check=True,
+    )
+
+
+def _in_scope(module: str, mutant: str) -> bool:
+    return any(fnmatch(mutant, pattern) for pattern in TARGETS[module])
+
+
+def _show(mutant: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", mutant],
+        cwd=STAGE,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout
+
+
+def _is_listed_equivalent(mutant: str) -> bool:
+    """Listed, and `mutmut show` still shows the listed change (ids shift with edits)."""
+    if mutant not in EQUIVALENT:
+        return False
+    fragment = EQUIVALENT[mutant][0]
+    if any(line.startswith("+") and fragment in line for line in _show(mutant).splitlines()):
+        return True
+    print(f"equivalent-mutant entry no longer matches (update it): {mutant} {fragment!r}")
+    return False
+
+
+def results() -> dict[str, dict[str, int]]:
+    """Exit code per mutant, from mutmut's `.meta` files: 1 or 3 killed, 0 survived."""
+    statuses: dict[str, Counter[str]] = {module: Counter() for module in TARGETS}
+    survivors: list[str] = []
+    seen: set[str] = set()
+    for module in TARGETS:
+        meta = STAGE / "mutants" / "src" / (module.replace(".", "/") + ".py.meta")
+        codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+        for mutant, code in sorted(codes.items()):
+            if not _in_scope(module, mutant):
+                continue
+            seen.add(mutant)
+            if code in (1, 3):
+                statuses[module]["killed"] += 1
+                if mutant in EQUIVALENT:
+                    print(f"listed as equivalent but killed (update the list): {mutant}")
+            elif _is_listed_equivalent(mutant):
+                statuses[module]["equivalent"] += 1
+            else:
+                statuses[module]["survived" if code == 0 else f"exit {code}"] += 1
+                survivors.append(mutant)
+    for mutant in survivors:
+        print(f"\n--- not killed: {mutant}\n{_show(mutant)}")
+    for mutant in sorted(set(EQUIVALENT) - seen):
+        print(f"stale equivalent-mutant entry (no such mutant now): {mutant}")
+    return {module: dict(counter) for module, counter in statuses.items()}
+
+
+def report(scores: dict[str, dict[str, int]]) -> bool:
+    print(f"\n{'module':36} {'killed':>7} {'scored':>7} {'equiv.':>7} {'score':>7}")
+    ok = True
+    for module, counts in scores.items():
+        killed = counts.get("killed", 0)
+        equivalent = counts.get("equivalent", 0)
+        scored = sum(counts.values()) - equivalent
+        score = killed / scored if scored else 1.0
+        ok = ok and score >= THRESHOLD
+        print(f"{module:36} {killed:7} {scored:7} {equivalent:7} {score:7.1%}")
+    print(f"\nthreshold {THRESHOLD:.0%}: {'met' if ok else 'NOT met'}")
+    return ok
+
+
+def _pytest(tests: list[str]) -> int:
+    env = {**os.environ, "PYTHONPATH": str(NAMED_STAGE / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", *tests],
+        cwd=NAMED_STAGE,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode
+
+
+def named() -> bool:
+    """Apply each `NAMED` mutant to a staged copy; the tests must fail on every one.
+
+    The unmutated copy runs first: a kill only counts if the same tests pass without it.
+    """
+    shutil.rmtree(NAMED_STAGE, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(
+        ROOT / "platform" / "beatstream", NAMED_STAGE / "src" / "beatstream", ignore=ignore
+    )
+    shutil.copytree(ROOT / "tests", NAMED_STAGE / "tests", ignore=ignore)
+    shutil.copy2(ROOT / "pyproject.toml", NAMED_STAGE / "pyproject.toml")
+    print("\nIssue-10 mutants (each must fail its tests):")
+    every_test = sorted({test for mutant in NAMED for test in mutant.tests})
+    control = _pytest(every_test)
+    if control != 0:
+        print(f"  the unmutated code fails these tests (pytest exit {control}): nothing to judge")
+        return False
+    ok = True
+    for mutant in NAMED:
+        path = NAMED_STAGE / "src" / "beatstream" / f"{mutant.module}.py"
+        source = path.read_text()
+        if source.count(mutant.old) != 1:
+            print(f"  n/a      {mutant.what} (the code changed: update the mutant)")
+            continue
+        path.write_text(source.replace(mutant.old, mutant.new))
+        try:
+            code = _pytest(mutant.tests)
+        finally:
+            path.write_text(source)
+        killed = code == 1
+        ok = ok and killed
+        print(f"  {'killed  ' if killed else 'SURVIVED'} {mutant.what} (pytest exit {code})")
+    return ok
+
+
+def main() -> int:
+    """Everything by default; `--report-only` re-reads the last run, `--named-only`
+    checks just the issue-10 mutants."""
+    if "--named-only" in sys.argv:
+        return 0 if named() else 1
+    if "--report-only" in sys.argv:
+        return 0 if report(results()) else 1
+    stage()
+    run()
+    scores_ok = report(results())
+    return 0 if named() and scores_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
