@@ -12,6 +12,7 @@ point `MONGODB_URL` at it instead; tests then run the features this one lacks.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -62,34 +63,48 @@ class MongoWireServer(StackServer):
         return self.config.cache / f"mongo-java-server-{MJS_VERSION}"
 
     def install(self) -> None:
-        if (self.install_dir / "classes" / f"{LAUNCHER}.class").exists():
+        """Download the server once; compile the launcher whenever its source changed.
+
+        The compiled launcher carries the digest of the source it came from, so a
+        machine with a warm cache picks up a changed launcher (say, one that stopped
+        enabling the oplog) at the next `stack up` instead of running the old class.
+        """
+        if not (self.install_dir / "lib").is_dir():
+            staging = self.install_dir.with_name(self.install_dir.name + ".partial")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            (staging / "pom.xml").write_text(POM)
+            maven(
+                self.config,
+                "dependency:copy-dependencies",
+                "-DoutputDirectory=lib",
+                what=f"download mongo-java-server {MJS_VERSION} with Maven",
+                cwd=staging,
+            )
+            shutil.rmtree(self.install_dir, ignore_errors=True)
+            staging.rename(self.install_dir)
+        stamp = self.install_dir / "classes" / "source.sha256"
+        digest = hashlib.sha256(LAUNCHER_SOURCE.read_bytes()).hexdigest()
+        if stamp.is_file() and stamp.read_text() == digest:
             return
         java_home = find_java_home(MIN_JAVA, self.config.java_home)
-        staging = self.install_dir.with_name(self.install_dir.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        (staging / "pom.xml").write_text(POM)
-        maven(
-            self.config,
-            "dependency:copy-dependencies",
-            "-DoutputDirectory=lib",
-            what=f"download mongo-java-server {MJS_VERSION} with Maven",
-            cwd=staging,
-        )
+        classes = self.install_dir / "classes.partial"
+        shutil.rmtree(classes, ignore_errors=True)
         run_checked(
             [
                 str(java_home / "bin" / "javac"),
                 "-nowarn",
                 "-cp",
-                f"{staging / 'lib'}/*",
+                f"{self.install_dir / 'lib'}/*",
                 "-d",
-                str(staging / "classes"),
+                str(classes),
                 str(LAUNCHER_SOURCE),
             ],
             "compile the MongoDB-wire launcher",
         )
-        shutil.rmtree(self.install_dir, ignore_errors=True)
-        staging.rename(self.install_dir)
+        (classes / "source.sha256").write_text(digest)
+        shutil.rmtree(self.install_dir / "classes", ignore_errors=True)
+        classes.rename(self.install_dir / "classes")
 
     def launch_plan(self) -> LaunchPlan:
         java_home = find_java_home(MIN_JAVA, self.config.java_home)
