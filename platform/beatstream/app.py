@@ -13,6 +13,7 @@ from beatstream.body_limit import BodySizeLimitMiddleware
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.middleware import RequestIdMiddleware
+from beatstream.openapi import install_openapi
 from beatstream.problems import install_problem_handlers
 from beatstream.ratelimit import RateLimitMiddleware
 from beatstream.search.microcache import MicrocacheMiddleware
@@ -42,4 +43,5 @@ def create_app(
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(v1)
+    install_openapi(app)
     return app
