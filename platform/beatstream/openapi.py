@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
 from beatstream.auth.dependencies import current_principal, optional_principal
+from beatstream.common.countries import COUNTRY_PATTERN
 from beatstream.common.query_guard import reject_operator_query_keys
 from beatstream.partners.dependencies import authenticated_partner
 from beatstream.problems import PROBLEM_MEDIA_TYPE
@@ -32,6 +33,7 @@ from beatstream.ratelimit import RateLimitMiddleware
 
 OpenApi = dict[str, Any]
 PROBLEM_REF = "#/components/schemas/ProblemDetails"
+COUNTRY_REF = "#/components/schemas/CountryCode"
 
 
 class ProblemField(BaseModel):
@@ -128,7 +130,9 @@ def document_errors(schema: OpenApi, routes: list[Any]) -> OpenApi:
     components.update(problem_schema.pop("$defs", {}))
     components["ProblemDetails"] = problem_schema
 
-    known = {(method, route.path_format) for route in _api_routes(routes) for method in route.methods}
+    known = {
+        (method, route.path_format) for route in _api_routes(routes) for method in route.methods
+    }
     if unknown := set(CONFLICTS) - known:
         raise RuntimeError(f"CONFLICTS names operations that do not exist: {sorted(unknown)}")
 
@@ -139,10 +143,40 @@ def document_errors(schema: OpenApi, routes: list[Any]) -> OpenApi:
             if operation is not None:
                 _document(operation, route, method)
 
+    components["CountryCode"] = {
+        "type": "string",
+        "pattern": COUNTRY_PATTERN,
+        "description": "ISO 3166-1 alpha-2, upper or lower case; answers use upper case.",
+        "examples": ["IT"],
+    }
+    schema["paths"] = _share_country_enum(schema.get("paths", {}))
+    for name, component in list(components.items()):
+        if name != "CountryCode":
+            components[name] = _share_country_enum(component)
+
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused in components and f'"#/components/schemas/{unused}"' not in repr(schema):
             del components[unused]
     return schema
+
+
+def _share_country_enum(node: Any) -> Any:
+    """Every inline copy of the country pattern becomes one `$ref` to `CountryCode`."""
+    if isinstance(node, list):
+        return [_share_country_enum(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("pattern") == COUNTRY_PATTERN:
+        kept = {key: node[key] for key in ("description", "examples", "title") if key in node}
+        return {"$ref": COUNTRY_REF, **kept}
+    if list(node.get("patternProperties", {})) == [COUNTRY_PATTERN]:
+        # A map keyed by country (`views_per_country`): pydantic says "keys matching the
+        # pattern hold X" and leaves other keys open; the server refuses them.
+        values = node["patternProperties"][COUNTRY_PATTERN]
+        node = {key: value for key, value in node.items() if key != "patternProperties"}
+        node["propertyNames"] = {"$ref": COUNTRY_REF}
+        node["additionalProperties"] = values
+    return {key: _share_country_enum(value) for key, value in node.items()}
 
 
 def _api_routes(routes: list[Any]) -> Iterator[Any]:
@@ -190,6 +224,7 @@ def _statuses(route: Any, method: str) -> dict[int, str]:
     if any(param.alias.lower() == "if-match" for param in _header_params(dependant)):
         add(412)
     if route.body_field is not None:
+        add(400, "The body is not valid JSON (or form data) at all")
         add(413)
     rate_limited = not route.path_format.startswith(RateLimitMiddleware.EXEMPT_PREFIXES)
     if rate_limited or authenticated_partner in calls:
@@ -204,7 +239,8 @@ def _statuses(route: Any, method: str) -> dict[int, str]:
 def _names_something(route: Any) -> bool:
     """A path naming a thing by id or name (not a number such as a year) can name nothing."""
     return any(
-        param.field_info.annotation not in (int, int | None) for param in route.dependant.path_params
+        param.field_info.annotation not in (int, int | None)
+        for param in route.dependant.path_params
     ) or any(True for _ in _sub_path_params(route.dependant))
 
 
@@ -241,9 +277,7 @@ def _document(operation: OpenApi, route: Any, method: str) -> None:
         if generic:
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
             if response.get("description") in (None, "Validation Error"):
-                response["description"] = DESCRIPTIONS.get(
-                    int(code), HTTPStatus(int(code)).phrase
-                )
+                response["description"] = DESCRIPTIONS.get(int(code), HTTPStatus(int(code)).phrase)
         if int(code) in HEADERS:
             response.setdefault("headers", {}).update(HEADERS[int(code)])
     operation["responses"] = dict(sorted(responses.items()))

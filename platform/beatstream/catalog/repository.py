@@ -214,13 +214,14 @@ def album_id(artist_id: PydanticObjectId, title: str, release_year: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def parse_album_id(value: str) -> tuple[PydanticObjectId, str, int]:
+def parse_album_id(value: str, field: str = "album_id") -> tuple[PydanticObjectId, str, int]:
+    """`field` names the input the id came in (an album id doubles as the list cursor)."""
     try:
         raw = base64.urlsafe_b64decode((value + "=" * (-len(value) % 4)).encode()).decode()
         artist, year, title = raw.split("|", 2)
         return PydanticObjectId(artist), title, int(year)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInputError("album_id", "not an album id this API issued") from exc
+        raise InvalidInputError(field, "not an album id this API issued") from exc
 
 
 async def list_albums(
@@ -240,7 +241,7 @@ async def list_albums(
         },
     ]
     if after is not None:
-        a, t, y = parse_album_id(after)
+        a, t, y = parse_album_id(after, "cursor")
         pipeline.append(
             {
                 "$match": {
