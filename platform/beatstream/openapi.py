@@ -265,7 +265,21 @@ def _header_params(dependant: Dependant) -> Iterator[Any]:
         yield from _header_params(sub)
 
 
+def _not_nullable(parameter: OpenApi) -> None:
+    """A parameter is sent or left out; it cannot be JSON null. FastAPI documents an
+    optional `str | None` as nullable, and a client would then send the text "null"."""
+    schema = parameter.get("schema", {})
+    branches = schema.get("anyOf", [])
+    if {"type": "null"} in branches:
+        rest = [branch for branch in schema.pop("anyOf") if branch != {"type": "null"}]
+        schema.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+        if schema.get("default", ...) is None:
+            del schema["default"]
+
+
 def _document(operation: OpenApi, route: Any, method: str) -> None:
+    for parameter in operation.get("parameters", []):
+        _not_nullable(parameter)
     responses: dict[str, OpenApi] = operation.setdefault("responses", {})
     for status, reason in _statuses(route, method).items():
         responses.setdefault(str(status), {"description": reason})
