@@ -192,13 +192,16 @@ def served(fuzz_stores: Settings, pytestconfig: pytest.Config) -> Iterator[Defer
         assert http.get("/openapi.json").json() == schema.raw_schema
     yield APP
     asgi.shutdown_lifespans()
+    summary = (
+        f"openapi fuzz: {len(examples)} operations, {examples.total()} generated requests"
+        f" x {len(CALLERS)} callers, {steps.total()} stateful calls over {len(steps)}"
+        f" operations; excused: {dict(excused) or 'none'}"
+    )
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(
-            f"openapi fuzz: {len(examples)} operations, {examples.total()} generated "
-            f"requests x {len(CALLERS)} callers, {steps.total()} stateful calls over "
-            f"{len(steps)} operations; excused: {dict(excused) or 'none'}"
-        )
+    if capture is not None and reporter is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(summary)
 
 
 CALLERS = ("anonymous", "editor", "admin", "partner")
