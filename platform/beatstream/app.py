@@ -16,6 +16,7 @@ from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.methods import MethodSemanticsMiddleware
 from beatstream.middleware import RequestIdMiddleware
+from beatstream.openapi import install_openapi
 from beatstream.problems import install_problem_handlers
 from beatstream.ratelimit import RateLimitMiddleware
 from beatstream.search.microcache import MicrocacheMiddleware
@@ -56,4 +57,5 @@ def create_app(
     authenticate_before_validating(app)
     app.include_router(health_router)
     app.include_router(v1)
+    install_openapi(app)
     return app

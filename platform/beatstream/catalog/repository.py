@@ -22,7 +22,7 @@ from beatstream.common.repository import (
     versioned_delete,
     versioned_update,
 )
-from beatstream.errors import InvalidInputError
+from beatstream.errors import InvalidInputError, Location
 
 ASC, DESC = SortDirection.ASCENDING, SortDirection.DESCENDING
 Row = dict[str, Any]
@@ -214,14 +214,18 @@ def album_id(artist_id: PydanticObjectId, title: str, release_year: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def parse_album_id(value: str) -> tuple[PydanticObjectId, str, int]:
+def parse_album_id(
+    value: str, field: str = "album_id", location: Location = "path"
+) -> tuple[PydanticObjectId, str, int]:
+    """`field` and `location` name the input the id came in (an album id doubles as the
+    list cursor, in the query)."""
     try:
         raw = base64.urlsafe_b64decode((value + "=" * (-len(value) % 4)).encode()).decode()
         artist, year, title = raw.split("|", 2)
         return PydanticObjectId(artist), title, int(year)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInputError(
-            "album_id", "not an album id this API issued", location="path"
+            field, "not an album id this API issued", location=location
         ) from exc
 
 
@@ -242,7 +246,7 @@ async def list_albums(
         },
     ]
     if after is not None:
-        a, t, y = parse_album_id(after)
+        a, t, y = parse_album_id(after, "cursor", "query")
         pipeline.append(
             {
                 "$match": {

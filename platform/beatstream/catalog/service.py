@@ -87,7 +87,11 @@ async def list_songs(
 
 
 async def album_detail(album_id: str) -> tuple[dict[str, Any], list[Row]]:
-    artist_id, title, year = repository.parse_album_id(album_id)
+    """An id this API never issued names no album: 404, as for any other unknown id."""
+    try:
+        artist_id, title, year = repository.parse_album_id(album_id)
+    except InvalidInputError:
+        raise NotFoundError(f"no album with id {album_id}") from None
     tracks = await repository.album_tracks(artist_id, title, year)
     if not tracks:
         raise NotFoundError(f"no album with id {album_id}")

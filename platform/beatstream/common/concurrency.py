@@ -41,10 +41,19 @@ def matches_if_none_match(if_none_match: str | None, version: int) -> bool:
     return "*" in tags or etag(version) in tags
 
 
+# One ETag (optionally weak) or `*`: what `parse_if_match` accepts, said in the schema
+# and enforced before it. At most 18 digits: a version beyond int64 cannot match, and
+# MongoDB could not even compare it.
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"[0-9]{1,18}")\s*$'
+
+
 async def expected_version(
     if_match: Annotated[
         str | None,
-        Header(description='Only write if the current ETag is one of these (`"3"`), or `*`.'),
+        Header(
+            description='Only write if the current ETag is this one (`"3"`), or `*`.',
+            pattern=IF_MATCH_PATTERN,
+        ),
     ] = None,
 ) -> int | None:
     """`parse_if_match` as an async dependency (no thread-pool hop per request)."""

@@ -10,8 +10,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Self
 
 from beanie import PydanticObjectId
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 MAX_STRING_LENGTH = 2_000
 OPERATOR_KEY_ERROR = "operator_key"
@@ -76,3 +84,19 @@ class PatchModel(InputModel):
         if nulled:
             raise ValueError(f"fields may not be set to null: {', '.join(nulled)}")
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Say what the validator above enforces: no field is nullable (the `| None` of
+        each field means "may be left out"), and at least one is sent."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for field in schema.get("properties", {}).values():
+            branches = field.get("anyOf", [])
+            if {"type": "null"} in branches:
+                rest = [branch for branch in field.pop("anyOf") if branch != {"type": "null"}]
+                field.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+                field.pop("default", None)
+        schema["minProperties"] = 1
+        return schema

@@ -6,6 +6,7 @@ field added to the document later is never published by accident.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Self
@@ -13,11 +14,13 @@ from typing import Annotated, Self
 from beanie import PydanticObjectId
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
     StrictBool,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -54,6 +57,9 @@ def _utc_past_instant(value: datetime) -> datetime:
     return value
 
 
+# Not whitespace: `\s` plus what only one of Python and JSON Schema (ECMA-262) counts
+# as whitespace, so the server and a client validating against the document agree.
+_EMAIL_PART = r"[^@\s\x1c-\x1f\x85\ufeff]+"
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[
     str,
@@ -61,13 +67,19 @@ Email = Annotated[
         strip_whitespace=True,
         to_lower=True,
         max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$",
     ),
     Field(examples=["ada@example.com"], description="Stored lower-cased; unique."),
 ]
 YearOfBirth = Annotated[
     int,
-    Field(ge=1900, examples=[1990], description="1900 to the current year."),
+    Field(
+        ge=1900,
+        examples=[1990],
+        description="1900 to the current year.",
+        # The year the document is built: the bound the validator below enforces.
+        json_schema_extra=lambda schema: schema.update(maximum=datetime.now(UTC).year),
+    ),
     AfterValidator(_not_after_this_year),
 ]
 PastInstant = Annotated[
@@ -75,9 +87,31 @@ PastInstant = Annotated[
     Field(description="With a UTC offset; not in the future (5 minutes of clock skew allowed)."),
     AfterValidator(_utc_past_instant),
 ]
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+AMOUNT_MAX = Decimal("9999999999.99")
+
+
+def _amount_text(value: object) -> object:
+    """A string amount in the one format the document states (`"9.99"`), not whatever
+    `Decimal()` would parse (`"1E+2"`, `"1_0"`, `" 9 "`)."""
+    if isinstance(value, str) and not re.fullmatch(AMOUNT_PATTERN, value):
+        raise ValueError('an amount such as "9.99": up to 10 digits and 2 decimals')
+    return value
+
+
 Amount = Annotated[
     Decimal,
-    Field(ge=0, max_digits=12, decimal_places=2, examples=["9.99"]),
+    BeforeValidator(_amount_text),
+    Field(ge=0, le=AMOUNT_MAX, max_digits=12, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(AMOUNT_MAX)},
+                {"type": "string", "pattern": AMOUNT_PATTERN},
+            ],
+            "examples": ["9.99"],
+        }
+    ),
 ]
 Password = Annotated[
     SecretStr,

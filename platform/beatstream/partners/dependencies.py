@@ -111,7 +111,12 @@ def require_view_scope(view: str) -> Any:
 
 async def partner_for_path_view(
     partner: PartnerDep,
-    view: Annotated[str, Path(description="A third-party view name.")],
+    # The names as an enum in the document, checked here (not by FastAPI) so that the
+    # list is not probe-able without a key.
+    view: Annotated[
+        str,
+        Path(description="A third-party view name.", json_schema_extra={"enum": list(VIEW_NAMES)}),
+    ],
 ) -> PartnerKey:
     """For `/{view}` routes: an unknown view is a 404 (after the key check, so the list
     of views is not probe-able without a key), a view outside the key's scopes a 403."""

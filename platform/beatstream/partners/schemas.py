@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -71,7 +71,11 @@ class ApiKeyCreate(InputModel):
     """`POST /v1/admin/keys`: what `beatstream keys create` takes, over HTTP."""
 
     name: str = Field(min_length=1, max_length=100, examples=["acme"])
-    scopes: list[str] = Field(min_length=1, max_length=10, examples=[["views:read"]])
+    # Each item exactly one known scope, as the enum says (the CLI's comma lists and
+    # stray blanks are a command-line convenience, not part of the HTTP contract).
+    scopes: list[Annotated[str, Field(json_schema_extra={"enum": sorted(KNOWN_SCOPES)})]] = Field(
+        min_length=1, max_length=10, examples=[["views:read"]]
+    )
     rate_limit: int | None = Field(
         default=None, ge=1, le=1_000_000, description="Requests per window; none = default."
     )
@@ -79,6 +83,10 @@ class ApiKeyCreate(InputModel):
     @field_validator("scopes")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
+        if unknown := sorted(set(value) - KNOWN_SCOPES):
+            raise ValueError(
+                f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_SCOPES))}"
+            )
         return normalize_scopes(value)
 
 

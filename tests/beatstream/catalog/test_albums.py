@@ -48,7 +48,11 @@ async def test_album_pages_cover_every_album_once(
 
 
 async def test_unknown_or_malformed_album_ids(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/v1/albums/%%%")).status_code == 422
+    """Album ids are opaque: one this API never issued names no album (404), like an
+    unknown one; a malformed list cursor is a 422 naming `cursor`, the parameter sent."""
+    assert (await client.get("/v1/albums/%%%")).status_code == 404
     unknown = "NjY1MGYxYzJhMWIyYzNkNGU1ZjYwNzE4fDIwMTF8MjE"  # a valid id of no album
     assert (await client.get(f"/v1/albums/{unknown}")).status_code == 404
-    assert (await client.get("/v1/albums", params={"cursor": "zzz"})).status_code == 422
+    refused = await client.get("/v1/albums", params={"cursor": "zzz"})
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["cursor"]
