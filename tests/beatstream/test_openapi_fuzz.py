@@ -26,10 +26,11 @@ from typing import Any
 
 import pytest
 import schemathesis
+from beanie import PydanticObjectId
 from elasticsearch import AsyncElasticsearch
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, MongoClient
 from schemathesis.python import asgi
 
 from beatstream.app import create_app
@@ -37,7 +38,7 @@ from beatstream.auth.principals import Role
 from beatstream.search.indices import drop_prefix
 from beatstream.settings import RateLimitSettings, Settings, StartupSettings
 from beatstream.stores.clients import MongoDocument, RedisClient
-from tests.fixtures.tokens import bearer
+from tests.fixtures.tokens import account_upsert, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -68,16 +69,6 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 
-# Failures of another branch's area, excused by failure code until it is merged.
-OTHER_BRANCH = {
-    # An undeclared method must get 405 with a correct `Allow`, and a literal path
-    # (`PATCH /songs/by-artist`) must not fall through to an id route (401 there).
-    "ST204": "405/Allow and literal-vs-id routing: fixed on branch h4-http",
-    "ST205": "405/Allow and literal-vs-id routing: fixed on branch h4-http",
-}
-# Query date-times parsed leniently (`?to=0.5` read as a Unix time): ST201 (a request
-# violating the schema accepted) on these operations is fixed on branch h4-http.
-LENIENT_DATETIMES = frozenset({"GET /v1/analytics/plays", "GET /v1/admin/audit"})
 # Server-issued opaque tokens: no schema can say which strings the server issued, so a
 # generated one is rightly refused (422 naming it); the stateful run follows real ones.
 OPAQUE_TOKENS = frozenset({"cursor", "changes_since"})
@@ -101,10 +92,6 @@ steps: Counter[str] = Counter()
 
 
 def _excuse(failure: Any, case: schemathesis.Case, response: Any) -> str | None:
-    if failure.code in OTHER_BRANCH:
-        return OTHER_BRANCH[failure.code]
-    if failure.code == "ST201" and case.operation.label in LENIENT_DATETIMES:
-        return "strict ISO date-times: fixed on branch h4-http"
     if failure.code == "ST202" and response.status_code == 422:
         errors = response.json().get("errors") or []
         if errors and all(error["field"] in OPAQUE_TOKENS for error in errors):
@@ -154,7 +141,7 @@ def fuzz_settings(base_settings: Settings) -> Settings:
     return base_settings.model_copy(
         update={
             "mongodb": base_settings.mongodb.model_copy(
-                update={"db": "bs_test_fuzz", "connect_timeout_ms": 20_000}
+                update={"db": "bs_test_fuzz", "server_selection_timeout_ms": 20_000}
             ),
             "startup": StartupSettings(ping_timeout_s=30),
             "elasticsearch": base_settings.elasticsearch.model_copy(
@@ -208,9 +195,18 @@ CALLERS = ("anonymous", "editor", "admin", "partner")
 
 
 @pytest.fixture(scope="module")
-def callers(served: DeferredApp) -> dict[str, dict[str, str]]:
-    """The headers of each caller; the partner key is made through the API itself."""
-    admin = bearer(Role.admin)
+def callers(
+    served: DeferredApp, fuzz_stores: Settings, sync_mongo: MongoClient[dict[str, Any]]
+) -> dict[str, dict[str, str]]:
+    """The headers of each caller, each token's account stored (a token counts only while
+    its account exists); the partner key is made through the API itself."""
+    listeners = sync_mongo[fuzz_stores.mongodb.db].listeners
+    tokens: dict[Role, dict[str, str]] = {}
+    for role in (Role.admin, Role.editor):
+        subject = PydanticObjectId()
+        listeners.update_one(*account_upsert(subject, role), upsert=True)
+        tokens[role] = bearer(role, subject)
+    admin = tokens[Role.admin]
     with asgi.get_client(served) as http:
         created = http.post(
             "/v1/admin/keys", json={"name": "fuzz", "scopes": ["views:read"]}, headers=admin
@@ -218,7 +214,7 @@ def callers(served: DeferredApp) -> dict[str, dict[str, str]]:
     assert created.status_code == 201, created.text
     headers = {
         "anonymous": {},
-        "editor": bearer(Role.editor),
+        "editor": tokens[Role.editor],
         "admin": admin,
         "partner": {"X-API-Key": created.json()["key"]},
     }
