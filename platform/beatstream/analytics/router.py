@@ -4,13 +4,12 @@ Every answer is cached in Redis (cache-aside, `beatstream.cache`) under the name
 of the data it reads (`CacheNamespace.SONGS` or `.PLAYS`), so whatever changes that
 data (a sync batch, a reindex, a seed) invalidates it with one bump. The key is the
 route plus its validated query (country upper-cased, defaults filled), so
-`?country=it` and `?country=IT` share an entry. The routes are one shared handler
-(`add_cached_search_route`) each given its query, its computation and its TTL.
+`?country=it` and `?country=IT` share an entry. Each route is its computation; the
+handler around it (cache, ETag, 304) is the shared one of `cached_search_route`.
 """
 
 from __future__ import annotations
 
-from elasticsearch import AsyncElasticsearch
 from fastapi import APIRouter
 
 from beatstream.analytics import service
@@ -24,9 +23,8 @@ from beatstream.analytics.schemas import (
     TopSongs,
     body_of,
 )
-from beatstream.cache.http import add_cached_search_route
+from beatstream.cache.http import Elastic, cached_search_route
 from beatstream.cache.namespaces import CacheNamespace
-from beatstream.settings import ElasticsearchSettings
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -38,76 +36,33 @@ GENRES_TTL_S = 300
 PLAYS_TTL_S = 60
 
 
-async def _top_artists(
-    query: TopQuery, es: AsyncElasticsearch, config: ElasticsearchSettings
-) -> bytes:
-    return body_of(await service.top_artists(es, config, query.country, query.limit))
+@cached_search_route(router, "/top-artists", TopArtists, CacheNamespace.SONGS, TOP_ARTISTS_TTL_S)
+async def top_artists(query: TopQuery, es: Elastic) -> bytes:
+    """Top artists by views, in one country or overall"""
+    return body_of(await service.top_artists(es.client, es.config, query.country, query.limit))
 
 
-async def _top_songs(
-    query: TopQuery, es: AsyncElasticsearch, config: ElasticsearchSettings
-) -> bytes:
-    return body_of(await service.top_songs(es, config, query.country, query.limit))
+@cached_search_route(router, "/top-songs", TopSongs, CacheNamespace.SONGS, TOP_SONGS_TTL_S)
+async def top_songs(query: TopQuery, es: Elastic) -> bytes:
+    """Top songs by views, in one country or overall"""
+    return body_of(await service.top_songs(es.client, es.config, query.country, query.limit))
 
 
-async def _genres(
-    query: GenreQuery, es: AsyncElasticsearch, config: ElasticsearchSettings
-) -> bytes:
-    return body_of(await service.genre_shares(es, config, query.country))
+@cached_search_route(router, "/genres", GenreShares, CacheNamespace.SONGS, GENRES_TTL_S)
+async def genres(query: GenreQuery, es: Elastic) -> bytes:
+    """Each genre's share of views, in one country or overall"""
+    return body_of(await service.genre_shares(es.client, es.config, query.country))
 
 
-async def _plays(query: PlaysQuery, es: AsyncElasticsearch, config: ElasticsearchSettings) -> bytes:
-    return body_of(await service.plays_histogram(es, config, query))
+def _as_sent(query: PlaysQuery) -> dict[str, object]:
+    """Keyed on the query as sent: an open-ended range ("up to now") is one entry,
+    recomputed when its TTL ends, rather than a new key every second."""
+    return query.model_dump(mode="json", by_alias=True)
 
 
-add_cached_search_route(
-    router,
-    "/top-artists",
-    TopQuery,
-    _top_artists,
-    name="top_artists",
-    view="top-artists",
-    namespace=CacheNamespace.SONGS,
-    ttl_s=TOP_ARTISTS_TTL_S,
-    response_model=TopArtists,
-    summary="Top artists by views, in one country or overall",
+@cached_search_route(
+    router, "/plays", PlaysHistogram, CacheNamespace.PLAYS, PLAYS_TTL_S, key=_as_sent
 )
-add_cached_search_route(
-    router,
-    "/top-songs",
-    TopQuery,
-    _top_songs,
-    name="top_songs",
-    view="top-songs",
-    namespace=CacheNamespace.SONGS,
-    ttl_s=TOP_SONGS_TTL_S,
-    response_model=TopSongs,
-    summary="Top songs by views, in one country or overall",
-)
-add_cached_search_route(
-    router,
-    "/genres",
-    GenreQuery,
-    _genres,
-    name="genres",
-    view="genres",
-    namespace=CacheNamespace.SONGS,
-    ttl_s=GENRES_TTL_S,
-    response_model=GenreShares,
-    summary="Each genre's share of views, in one country or overall",
-)
-# Keyed on the query as sent: an open-ended range ("up to now") is one entry,
-# recomputed when its TTL ends, rather than a new key every second.
-add_cached_search_route(
-    router,
-    "/plays",
-    PlaysQuery,
-    _plays,
-    name="plays",
-    view="plays",
-    namespace=CacheNamespace.PLAYS,
-    ttl_s=PLAYS_TTL_S,
-    response_model=PlaysHistogram,
-    summary="Plays per day, week or month (UTC), empty periods included",
-    key=lambda query: query.model_dump(mode="json", by_alias=True),
-)
+async def plays(query: PlaysQuery, es: Elastic) -> bytes:
+    """Plays per day, week or month (UTC), empty periods included"""
+    return body_of(await service.plays_histogram(es.client, es.config, query))

@@ -7,9 +7,11 @@ microcache and the versioned documents (`beatstream.common.concurrency`) all ask
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from inspect import Parameter, Signature
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 from elasticsearch import AsyncElasticsearch
 from fastapi import APIRouter, Query, Response, status
@@ -94,57 +96,73 @@ def validated_query(query: BaseModel) -> dict[str, Any]:
     return query.model_dump(mode="json")
 
 
-def add_cached_search_route(
+@dataclass(frozen=True, slots=True)
+class Elastic:
+    """What a cached search route computes with: the client and its settings."""
+
+    client: AsyncElasticsearch
+    config: ElasticsearchSettings
+
+
+Compute = Callable[[Q, Elastic], Awaitable[bytes]]
+
+
+def cached_search_route(
     router: APIRouter,
     path: str,
-    query_model: type[Q],
-    compute: Callable[[Q, AsyncElasticsearch, ElasticsearchSettings], Awaitable[bytes]],
-    *,
-    name: str,
-    view: str,
+    response_model: type[BaseModel],
     namespace: CacheNamespace,
     ttl_s: int,
-    response_model: type[BaseModel],
-    summary: str,
+    *,
+    view: str | None = None,
     key: Callable[[Q], Mapping[str, Any]] = validated_query,
-) -> None:
-    """Add `GET path`: a query read into `query_model`, answered by `compute` from
-    Elasticsearch through the Redis cache (`cached_json`) under `namespace`.
+) -> Callable[[Compute[Q]], Compute[Q]]:
+    """Register the decorated `compute(query, elastic)` as `GET path`, answered through
+    the Redis cache (`cached_json`) under `namespace` for `ttl_s`.
 
-    The search and analytics routes differ only in these arguments, so they are a table
-    of calls to this rather than copies of one handler. The handler's signature is built
-    here because FastAPI reads the query model from the annotation, and one handler
-    serves every model. `name` keeps the route's name (and its OpenAPI operationId).
+    The search and analytics routes differed only in their query, computation and TTL,
+    so they share this one handler. From the decorated function it takes the query
+    model (its `query` annotation, as FastAPI would), the route's name and OpenAPI
+    operationId (its name) and the summary (its docstring). `view` names the route in
+    the cache key (default: the path); `key` picks the parameters the key hashes.
     """
 
-    async def endpoint(
-        query: Q,
-        es: AsyncElasticsearch,
-        settings: Settings,
-        cache: ResponseCache,
-        if_none_match: str | None = None,
-    ) -> Response:
-        async def run() -> bytes:
-            return await compute(query, es, settings.elasticsearch)
+    def register(compute: Compute[Q]) -> Compute[Q]:
+        query_model = get_type_hints(compute)["query"]
 
-        return await cached_json(cache, namespace, view, key(query), ttl_s, run, if_none_match)
+        async def endpoint(
+            query: Q,
+            es: AsyncElasticsearch,
+            settings: Settings,
+            cache: ResponseCache,
+            if_none_match: str | None = None,
+        ) -> Response:
+            async def run() -> bytes:
+                return await compute(query, Elastic(es, settings.elasticsearch))
 
-    keyword = Parameter.KEYWORD_ONLY
-    signature = Signature(
-        [
-            Parameter("query", keyword, annotation=Annotated[query_model, Query()]),
-            Parameter("es", keyword, annotation=EsDep),
-            Parameter("settings", keyword, annotation=SettingsDep),
-            Parameter("cache", keyword, annotation=CacheDep),
-            Parameter("if_none_match", keyword, annotation=IfNoneMatch, default=None),
-        ],
-        return_annotation=Response,
-    )
-    endpoint.__signature__ = signature  # type: ignore[attr-defined]
-    router.get(
-        path,
-        name=name,
-        response_model=response_model,
-        responses=CACHED_RESPONSES,
-        summary=summary,
-    )(endpoint)
+            name = view or path.strip("/")
+            return await cached_json(cache, namespace, name, key(query), ttl_s, run, if_none_match)
+
+        # Built by hand because FastAPI reads the query model from the annotation, and
+        # this one handler serves every model.
+        keyword = Parameter.KEYWORD_ONLY
+        endpoint.__signature__ = Signature(  # type: ignore[attr-defined]
+            [
+                Parameter("query", keyword, annotation=Annotated[query_model, Query()]),
+                Parameter("es", keyword, annotation=EsDep),
+                Parameter("settings", keyword, annotation=SettingsDep),
+                Parameter("cache", keyword, annotation=CacheDep),
+                Parameter("if_none_match", keyword, annotation=IfNoneMatch, default=None),
+            ],
+            return_annotation=Response,
+        )
+        router.get(
+            path,
+            name=compute.__name__,
+            response_model=response_model,
+            responses=CACHED_RESPONSES,
+            summary=inspect.getdoc(compute),
+        )(endpoint)
+        return compute
+
+    return register
