@@ -19,7 +19,7 @@ from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.cache.namespaces import CacheNamespace
-from beatstream.search.cache import ResponseCache
+from beatstream.cache.store import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import ElasticsearchSettings
 from pipelines.invalidation import invalidate

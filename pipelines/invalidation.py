@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 
 from beatstream.cache.namespaces import CacheNamespace
-from beatstream.search.cache import ResponseCache
+from beatstream.cache.store import ResponseCache
 
 ATTEMPTS = 3
 RETRY_WAIT_S = 0.5

@@ -18,7 +18,7 @@ from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.cache.namespaces import CacheNamespace
-from beatstream.search.cache import ResponseCache
+from beatstream.cache.store import ResponseCache
 from beatstream.search.indices import (
     SONGS,
     alias_targets,

@@ -11,6 +11,7 @@ from beatstream import __version__
 from beatstream.api import v1
 from beatstream.auth.guard import authenticate_before_validating
 from beatstream.body_limit import BodySizeLimitMiddleware
+from beatstream.cache.microcache import MicrocacheMiddleware
 from beatstream.head_limit import RequestHeadLimitMiddleware
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
@@ -19,7 +20,6 @@ from beatstream.middleware import RequestIdMiddleware
 from beatstream.openapi import install_openapi
 from beatstream.problems import install_problem_handlers
 from beatstream.ratelimit import RateLimitMiddleware
-from beatstream.search.microcache import MicrocacheMiddleware
 from beatstream.security_headers import SecurityHeadersMiddleware
 from beatstream.settings import Settings, get_settings
 

@@ -19,13 +19,13 @@ from beatstream.auth.passwords import Passwords
 from beatstream.auth.repository import account_state
 from beatstream.auth.sessions import AccountStates
 from beatstream.auth.tokens import TokenCodec
+from beatstream.cache.store import ResponseCache
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.health.service import ReadinessProbe
 from beatstream.partners.repository import ensure_audit_retention
 from beatstream.partners.service import KeyCache
 from beatstream.ratelimit import RateLimiter
-from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up

@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.app import create_app
 from beatstream.cache.namespaces import CacheNamespace
-from beatstream.search.cache import ResponseCache
+from beatstream.cache.store import ResponseCache
 from beatstream.search.indices import ensure_search_indices, plays_alias
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument, RedisClient

@@ -20,9 +20,9 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 
 from beatstream.common.countries import COUNTRY_CODES
-from beatstream.search.errors import elasticsearch_unavailable_as_503
 from beatstream.search.indices import SONGS, plays_alias
 from beatstream.settings import ElasticsearchSettings
+from beatstream.stores.elasticsearch_errors import elasticsearch_unavailable_as_503
 
 # Genres are a short list; a bigger terms size would only cost memory.
 GENRE_BUCKETS = 100

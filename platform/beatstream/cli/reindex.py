@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from beatstream.cache.store import ResponseCache
 from beatstream.cli.settings import load_settings
 from beatstream.errors import StoreUnavailableError
-from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import close_stores, open_stores, require_all_up
 from pipelines.reindex import ReindexReport, reindex_songs

@@ -28,10 +28,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from beatstream.cache.store import ResponseCache
 from beatstream.cli.settings import load_settings
 from beatstream.cli.thirdparty import pseudonyms_or_none
 from beatstream.redact import redact_text
-from beatstream.search.cache import ResponseCache
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client, create_mongo_client, create_redis_client
 from beatstream.thirdparty.pseudonyms import Pseudonyms

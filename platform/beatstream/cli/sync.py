@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from beatstream.cache.store import ResponseCache
 from beatstream.cli.settings import load_settings
 from beatstream.errors import StoreUnavailableError
-from beatstream.search.cache import ResponseCache
 from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 from pipelines.check import CheckReport, check_songs, repair_songs

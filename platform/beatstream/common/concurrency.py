@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Response
 
+from beatstream.cache.http import etag_matches
 from beatstream.errors import InvalidInputError
 
 
@@ -35,10 +36,7 @@ def parse_if_match(if_match: str | None) -> int | None:
 
 
 def matches_if_none_match(if_none_match: str | None, version: int) -> bool:
-    if if_none_match is None:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag(version) in tags
+    return etag_matches(if_none_match, etag(version))
 
 
 # One ETag (optionally weak) or `*`: what `parse_if_match` accepts, said in the schema

@@ -16,6 +16,7 @@ from beatstream.auth.dependencies import (
     ReauthDep,
     require_admin,
 )
+from beatstream.cache.dependencies import CacheDep
 from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
 from beatstream.common.inputs import InputModel
 from beatstream.common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -32,7 +33,6 @@ from beatstream.listeners.schemas import (
     PlayCreate,
     PlayOut,
 )
-from beatstream.search.dependencies import CacheDep
 from beatstream.thirdparty.dependencies import PseudonymsDep
 
 router = APIRouter()

@@ -15,6 +15,7 @@ from beatstream.auth.passwords import Passwords
 from beatstream.auth.principals import Principal
 from beatstream.auth.service import Reauthentication
 from beatstream.auth.sessions import AccountStates
+from beatstream.cache.store import ResponseCache
 from beatstream.catalog.service import song_not_found
 from beatstream.common.documents import utcnow
 from beatstream.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -27,7 +28,6 @@ from beatstream.listeners.schemas import (
     PlayBatch,
     PlayCreate,
 )
-from beatstream.search.cache import ResponseCache
 from beatstream.thirdparty import service as thirdparty
 from beatstream.thirdparty.pseudonyms import Pseudonyms
 

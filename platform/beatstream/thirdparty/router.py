@@ -12,14 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from beatstream.analytics.dependencies import IfNoneMatch
+from beatstream.cache.dependencies import CacheDep, IfNoneMatch
+from beatstream.cache.http import cache_headers, not_modified
 from beatstream.cache.namespaces import CacheNamespace
 from beatstream.deps import SettingsDep
 from beatstream.partners.dependencies import ViewPartner
 from beatstream.partners.service import record_pull
 from beatstream.problems import request_id_of
-from beatstream.search.cache import cache_headers, not_modified
-from beatstream.search.dependencies import CacheDep
 from beatstream.thirdparty import service
 from beatstream.thirdparty.dependencies import PseudonymsDep, ViewsDep
 from beatstream.thirdparty.schemas import ChangesPage, ViewFormat, ViewPage, ViewQuery

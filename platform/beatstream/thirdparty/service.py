@@ -21,12 +21,12 @@ from beanie import PydanticObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.cache.namespaces import CacheNamespace
+from beatstream.cache.store import ResponseCache
 from beatstream.common.inputs import OutputModel
 from beatstream.errors import InvalidInputError
 from beatstream.listeners.documents import Listener
 from beatstream.partners.dependencies import PartnerKey
 from beatstream.partners.service import record_pull
-from beatstream.search.cache import ResponseCache
 from beatstream.stores.capabilities import ServerCapabilities
 from beatstream.stores.clients import MongoDocument
 from beatstream.thirdparty import repository

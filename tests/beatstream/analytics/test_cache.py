@@ -7,7 +7,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from beatstream.cache.namespaces import CacheNamespace
-from beatstream.search.cache import ResponseCache
+from beatstream.cache.store import ResponseCache
 from beatstream.settings import Settings
 from beatstream.stores.clients import RedisClient
 from tests.beatstream.analytics.data import Row, index_songs

@@ -10,7 +10,7 @@ from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.app import create_app
-from beatstream.search.cache import ResponseCache
+from beatstream.cache.store import ResponseCache
 from beatstream.search.indices import SONGS
 from beatstream.search.repository import bulk_index_songs
 from beatstream.settings import Settings

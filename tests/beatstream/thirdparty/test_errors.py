@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from beatstream.cache.microcache import CACHED_PREFIXES
 from beatstream.partners.service import create_key
-from beatstream.search.microcache import CACHED_PREFIXES
 from tests.beatstream.thirdparty.data import insert_in_batches, many_listeners
 
 VIEW = "/v1/thirdparty/listener_actions"

@@ -1,4 +1,4 @@
-"""Cache-aside in Redis for search and analytics responses.
+"""Cache-aside in Redis for the cached JSON answers (search, analytics, partner views).
 
 Hand-written, not cashews: what we need (our client, "bypass" apart from "miss",
 per-namespace generations, one compute across processes that survives a caller's
@@ -24,6 +24,8 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from beatstream.stores.clients import RedisClient
 
+# The name predates this package; kept because operators filter and alert on it
+# (docs/search-cache.md, "When Redis fails").
 logger = logging.getLogger("beatstream.search.cache")
 
 CacheStatus = Literal["hit", "miss", "bypass"]
@@ -34,15 +36,6 @@ _FlightKey = tuple[str, int | None, str]  # namespace, generation (None: Redis f
 # Everything redis-py raises for an unreachable, slow or failing server or cluster.
 _REDIS_FAILURES = (RedisError, RedisClusterException)
 _NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-# What browsers and shared caches may do with an answer. Redis keeps it for the route's
-# TTL (up to an hour) only because every change to the data bumps its namespace; a
-# downstream cache cannot be told of a bump, so it may reuse an answer for
-# `SHARED_MAX_AGE_S` at most, then serve the old copy for at most
-# `STALE_WHILE_REVALIDATE_S` more while it revalidates with `If-None-Match` (a 304,
-# no body, when the answer is unchanged). An answer thus outlives an invalidation
-# downstream by 40 s at most, whatever the Redis TTL.
-SHARED_MAX_AGE_S = 10
-STALE_WHILE_REVALIDATE_S = 30
 # Delete the lock only while it still holds our token: after our lock expired and
 # another process took it, a plain DEL would release *their* lock.
 _RELEASE = (
@@ -53,7 +46,7 @@ _RELEASE = (
 @dataclass(frozen=True)
 class CachedResponse:
     """A body exactly as served, its strong ETag, and when it was computed (UTC; kept in
-    the entry for operators reading it, not sent: see `cache_headers`)."""
+    the entry for operators reading it, not sent: see `beatstream.cache.http.cache_headers`)."""
 
     body: bytes
     status: CacheStatus
@@ -69,36 +62,6 @@ def params_digest(params: Mapping[str, Any]) -> str:
     """
     present = {name: value for name, value in params.items() if value is not None}
     return hashlib.sha256(orjson.dumps(present, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def cache_headers(cached: CachedResponse, ttl_s: int) -> dict[str, str]:
-    """Headers for a cached route, the same set on 200 and 304.
-
-    `max-age` is the route's TTL capped at `SHARED_MAX_AGE_S`. A bypassed body is as
-    fresh and correct as a miss, so it keeps `max-age`: `no-store` would send every
-    repeat request to Elasticsearch exactly while the cache tier is down. A hit sends
-    no `Age`: it is checked against the namespace's generation on every read, so it
-    is as current as a body computed now, and an `Age` of its time in Redis would make
-    every entry older than the short `max-age` useless to downstream caches.
-    """
-    return {
-        "X-Cache": cached.status,
-        "ETag": cached.etag,
-        "Cache-Control": (
-            f"public, max-age={min(ttl_s, SHARED_MAX_AGE_S)}, "
-            f"stale-while-revalidate={STALE_WHILE_REVALIDATE_S}"
-        ),
-    }
-
-
-def not_modified(if_none_match: str | None, cached: CachedResponse) -> bool:
-    return if_none_match is not None and etag_matches(if_none_match, cached.etag)
-
-
-def etag_matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 `If-None-Match`: weak comparison, a list of tags, or `*`."""
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag in tags
 
 
 def _pack(cached: CachedResponse) -> bytes:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from beatstream.app import create_app
-from beatstream.search import microcache
-from beatstream.search.microcache import MicrocacheMiddleware
+from beatstream.cache import microcache
+from beatstream.cache.microcache import MicrocacheMiddleware
 from beatstream.settings import Settings
 from beatstream.stores.clients import RedisClient
 from tests.fixtures.app import running
@@ -155,7 +155,7 @@ async def test_a_failed_refresh_is_retried_after_the_grace_period(
         await send({"type": "http.response.start", "status": next(statuses), "headers": headers})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    monkeypatch.setattr("beatstream.search.microcache.REFRESH_GRACE_S", 0.02)
+    monkeypatch.setattr("beatstream.cache.microcache.REFRESH_GRACE_S", 0.02)
     middleware = MicrocacheMiddleware(inner, ttl_s=0.01, max_entries=10)
     await _run(middleware, "/v1/search/x")
     await asyncio.sleep(0.02)
@@ -181,7 +181,7 @@ async def test_failing_refreshes_never_stretch_an_entry_past_ttl_plus_grace(
     """After an invalidation the old answer may live `ttl_s + REFRESH_GRACE_S` at most:
     a refresh that keeps failing (503) must not open grace window after grace window."""
     clock = _Clock()
-    monkeypatch.setattr("beatstream.search.microcache.time", clock)
+    monkeypatch.setattr("beatstream.cache.microcache.time", clock)
     statuses = iter([200, 503, 503, 503])
     bodies = iter([b"old", b"down", b"down", b"down"])
 

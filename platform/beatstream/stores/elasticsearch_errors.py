@@ -1,5 +1,6 @@
 """Elasticsearch unreachable or overloaded -> 503 with Retry-After, never a 500 or a hang.
 
+Every route that queries Elasticsearch (search, analytics) wraps its queries in this.
 Other API errors (a 400 for a malformed query) are bugs and stay 500s.
 """
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from beatstream.search.cache import etag_matches
+from beatstream.cache.http import etag_matches
 
 CACHED_PREFIXES = (b"/v1/search/", b"/v1/analytics/")
 

@@ -1,4 +1,4 @@
-"""The search response cache against a real Redis: keys, TTLs, stampedes, failures."""
+"""The response cache against a real Redis: keys, TTLs, stampedes, failures."""
 
 from __future__ import annotations
 
@@ -6,18 +6,11 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
 
-from beatstream.search.cache import (
-    CachedResponse,
-    ResponseCache,
-    cache_headers,
-    not_modified,
-    params_digest,
-)
+from beatstream.cache.store import CachedResponse, ResponseCache, params_digest
 from beatstream.settings import RedisSettings, Settings
 from beatstream.stores.clients import RedisClient, create_redis_client
 from tests.fixtures.servers import DisposableRedis
@@ -273,39 +266,6 @@ async def test_invalidate_with_redis_down_returns_minus_one(
     with caplog.at_level(logging.WARNING, logger="beatstream.search.cache"):
         assert await cache.invalidate("songs") == -1
     assert any("invalidating 'songs' failed" in r.getMessage() for r in caplog.records)
-
-
-def response(status: str, stored_at: datetime | None = None) -> CachedResponse:
-    return CachedResponse(BODY, status, '"abc"', stored_at or datetime.now(UTC))  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (None, False),
-        ('"abc"', True),
-        ('W/"abc"', True),
-        ('"xyz", "abc"', True),
-        ("*", True),
-        ('"xyz"', False),
-        ("abc", False),
-    ],
-)
-def test_not_modified(header: str | None, expected: bool) -> None:
-    assert not_modified(header, response("hit")) is expected
-
-
-def test_cache_headers_keep_downstream_copies_short_whatever_the_ttl() -> None:
-    """An hour in Redis is safe (invalidation bumps it); downstream it must not be."""
-    stored_long_ago = datetime.now(UTC) - timedelta(seconds=900)
-    for status in ("miss", "bypass", "hit"):
-        assert cache_headers(response(status, stored_long_ago), 3600) == {
-            "X-Cache": status,
-            "ETag": '"abc"',
-            "Cache-Control": "public, max-age=10, stale-while-revalidate=30",
-        }
-    short = cache_headers(response("miss"), 5)["Cache-Control"]
-    assert short == "public, max-age=5, stale-while-revalidate=30"
 
 
 def test_params_digest_is_canonical() -> None:

@@ -1,0 +1,24 @@
+"""Request parts of the cached routes: the process-wide response cache and `If-None-Match`.
+
+One cache per process (the lifespan builds it), so single flight spans all requests
+and one bump of a namespace reaches every route that caches under it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from beatstream.cache.store import ResponseCache
+
+
+async def get_response_cache(request: Request) -> ResponseCache:
+    cache: ResponseCache = request.state.cache
+    return cache
+
+
+CacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
+IfNoneMatch = Annotated[
+    str | None, Header(description="An ETag from an earlier answer: 304 if still current.")
+]
