@@ -34,7 +34,7 @@ from tests.fixtures.search import song_row
 
 TOP_ARTIST = "/v1/analytics/top-artists"
 PLAYS = "/v1/analytics/plays"
-PLAYS_QUERY = {"from": "2024-01-01", "to": "2024-04-01"}
+PLAYS_QUERY = {"from": "2024-01-01T00:00:00Z", "to": "2024-04-01T00:00:00Z"}
 FAST = SyncOptions(batch_size=100, settle_s=0.0, idle_wait_s=0.05)
 BIG = Counts(artists=8, songs=60, listeners=30, plays=400)
 SMALL = Counts(artists=3, songs=12, listeners=6, plays=40)
