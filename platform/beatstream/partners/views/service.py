@@ -26,13 +26,11 @@ from beatstream.errors import InvalidInputError
 from beatstream.listeners.documents import Listener
 from beatstream.partners.dependencies import PartnerKey
 from beatstream.partners.service import record_pull
-from beatstream.search.cache import ResponseCache
-from beatstream.stores.capabilities import ServerCapabilities
-from beatstream.stores.clients import MongoDocument
-from beatstream.thirdparty import repository
-from beatstream.thirdparty.pseudonyms import InvalidTokenError, Pseudonyms
-from beatstream.thirdparty.repository import EPOCH, FeedPosition
-from beatstream.thirdparty.schemas import (
+from beatstream.partners.views import repository
+from beatstream.partners.views.definitions import ActiveViews, ViewName, build_views, ensure_views
+from beatstream.partners.views.pseudonyms import InvalidTokenError, Pseudonyms
+from beatstream.partners.views.repository import EPOCH, FeedPosition
+from beatstream.partners.views.schemas import (
     FEED_START,
     ChangesPage,
     ListenerActionsRow,
@@ -43,7 +41,9 @@ from beatstream.thirdparty.schemas import (
     ViewFormat,
     ViewQuery,
 )
-from beatstream.thirdparty.views import ActiveViews, ViewName, build_views, ensure_views
+from beatstream.search.cache import ResponseCache
+from beatstream.stores.capabilities import ServerCapabilities
+from beatstream.stores.clients import MongoDocument
 
 logger = logging.getLogger(__name__)
 

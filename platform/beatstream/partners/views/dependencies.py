@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from beatstream.thirdparty.pseudonyms import Pseudonyms
-from beatstream.thirdparty.views import ActiveViews
+from beatstream.partners.views.definitions import ActiveViews
+from beatstream.partners.views.pseudonyms import Pseudonyms
 
 
 async def get_active_views(request: Request) -> ActiveViews:
