@@ -1,4 +1,4 @@
-"""What the third-party routes (and the listener routes' hooks) find on the app state.
+"""What the view routes (and `beatstream.flows`, for the listener hooks) find on the app state.
 
 Both are built once by the lifespan: the active view definitions with the mode they
 run in, and the pseudonym keys derived from the server secret.

@@ -246,7 +246,7 @@ async def audited_export(
                 logger.exception("audit of an NDJSON export failed", extra={"view": view})
 
 
-# Listener-side hooks
+# Listener-side hooks (called through `beatstream.flows`, never by listeners itself)
 
 
 def assign_listener_key(listener: Listener, pseudonyms: Pseudonyms) -> None:
