@@ -36,7 +36,7 @@ from beatstream.settings import Settings
 from beatstream.stores.clients import create_mongo_client, create_redis_client
 from bench import report
 from bench.common import process_env, serving, stack_settings
-from tests.beatstream.thirdparty.data import insert_in_batches, many_listeners
+from tests.beatstream.partners.views.data import insert_in_batches, many_listeners
 
 SECRET = "t" * 32  # the one the inserted keys were made with (tests/.../data.py)
 SIZES = (10_000, 100_000)

@@ -25,8 +25,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from beatstream.partners.views.definitions import play_stats
 from beatstream.stores.clients import create_mongo_client
-from beatstream.thirdparty.views import play_stats
 from bench import report
 from bench.common import stack_settings
 

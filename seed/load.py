@@ -31,7 +31,7 @@ from pymongo.errors import BulkWriteError
 from beatstream.catalog.documents import Artist, Song
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.listeners.documents import Listener, PlayEvent
-from beatstream.thirdparty.pseudonyms import Pseudonyms
+from beatstream.partners.views.pseudonyms import Pseudonyms
 from pipelines.derived import DerivedReport, DerivedStores, after_seed, require_reachable
 from seed import generate
 from seed.generate import KINDS, PLAYS_SINCE, PLAYS_UNTIL, Counts
@@ -208,7 +208,7 @@ async def load(
     themselves (the report then shows `inserted` 0); `reset` drops the four
     collections first, for a database that should hold exactly this seed. Without
     `pseudonyms` listeners get no third-party key (they stay out of the partner views
-    until `beatstream thirdparty backfill-keys`).
+    until `beatstream partners backfill-keys`).
 
     `derived` has no default on purpose: the stores copied from this database (None
     for a database no index or API reads); see `pipelines.derived.after_seed`.

@@ -32,7 +32,7 @@ TARGETS: dict[str, list[str]] = {
     "beatstream.redact": ["beatstream.redact.*"],
     "beatstream.common.query_guard": ["beatstream.common.query_guard.*"],
     "beatstream.common.pagination": ["beatstream.common.pagination.*"],
-    "beatstream.thirdparty.pseudonyms": ["beatstream.thirdparty.pseudonyms.*"],
+    "beatstream.partners.views.pseudonyms": ["beatstream.partners.views.pseudonyms.*"],
     # Bucket selection only: the GCRA script and the middleware plumbing are tested
     # against real Redis elsewhere, not by this fast run.
     "beatstream.ratelimit": [
@@ -46,7 +46,7 @@ TESTS = [
     "tests/beatstream/test_redact_mutants.py",
     "tests/beatstream/common/test_query_guard.py",
     "tests/beatstream/common/test_pagination.py",
-    "tests/beatstream/thirdparty/test_pseudonyms.py",
+    "tests/beatstream/partners/views/test_pseudonyms.py",
     "tests/beatstream/test_ratelimit_buckets.py",
 ]
 
@@ -68,23 +68,23 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "also strips a final 'X', but a cursor is base64 of JSON ending in '}', whose last"
         " base64 character is always '9', 'Q' or '0'",
     ),
-    "beatstream.thirdparty.pseudonyms.x__unb64__mutmut_6": ('"=" * (+len(text) % 4)', _PADDING),
-    "beatstream.thirdparty.pseudonyms.x__xor__mutmut_5": ("strict=None", _STRICT),
-    "beatstream.thirdparty.pseudonyms.x__xor__mutmut_8": ("zip(data, stream, )", _STRICT),
-    "beatstream.thirdparty.pseudonyms.x__xor__mutmut_9": ("strict=False", _STRICT),
-    "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁ_keystream__mutmut_3": (
+    "beatstream.partners.views.pseudonyms.x__unb64__mutmut_6": ('"=" * (+len(text) % 4)', _PADDING),
+    "beatstream.partners.views.pseudonyms.x__xor__mutmut_5": ("strict=None", _STRICT),
+    "beatstream.partners.views.pseudonyms.x__xor__mutmut_8": ("zip(data, stream, )", _STRICT),
+    "beatstream.partners.views.pseudonyms.x__xor__mutmut_9": ("strict=False", _STRICT),
+    "beatstream.partners.views.pseudonyms.xǁPseudonymsǁ_keystream__mutmut_3": (
         "(length + _BLOCK + 1) // _BLOCK",
         "sometimes one block more, and the stream is cut to length",
     ),
-    "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁ_keystream__mutmut_18": (
+    "beatstream.partners.views.pseudonyms.xǁPseudonymsǁ_keystream__mutmut_18": (
         "counter.to_bytes(4, )",
         "big-endian is the default on Python 3.11+",
     ),
-    "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁephemeral__mutmut_8": (
+    "beatstream.partners.views.pseudonyms.xǁPseudonymsǁephemeral__mutmut_8": (
         "token_bytes(None)",
         "`token_bytes(None)` is 32 random bytes, the same as `token_bytes(32)`",
     ),
-    "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁephemeral__mutmut_9": (
+    "beatstream.partners.views.pseudonyms.xǁPseudonymsǁephemeral__mutmut_9": (
         "token_bytes(33)",
         "a 33-byte random secret is as good as a 32-byte one; only >= 32 is required",
     ),
@@ -104,7 +104,7 @@ GUARD_TESTS = [
     "tests/beatstream/common/test_query_guard.py",
     "tests/beatstream/common/test_query_guard_route.py",
 ]
-SEAL_TESTS = ["tests/beatstream/thirdparty/test_pseudonyms.py"]
+SEAL_TESTS = ["tests/beatstream/partners/views/test_pseudonyms.py"]
 BUCKET_TESTS = ["tests/beatstream/test_ratelimit_buckets.py", "tests/beatstream/test_ratelimit.py"]
 
 
@@ -149,21 +149,21 @@ NAMED: list[Named] = [
     ),
     Named(
         "seal: MAC over nothing",
-        "thirdparty/pseudonyms",
+        "partners/views/pseudonyms",
         "hmac.new(self._mac, nonce + ciphertext, hashlib.sha256)",
         'hmac.new(self._mac, b"", hashlib.sha256)',
         SEAL_TESTS,
     ),
     Named(
         "seal: MAC over the ciphertext only",
-        "thirdparty/pseudonyms",
+        "partners/views/pseudonyms",
         "hmac.new(self._mac, nonce + ciphertext, hashlib.sha256)",
         "hmac.new(self._mac, ciphertext, hashlib.sha256)",
         SEAL_TESTS,
     ),
     Named(
         "seal: one keystream for every token",
-        "thirdparty/pseudonyms",
+        "partners/views/pseudonyms",
         'nonce + counter.to_bytes(4, "big")',
         'counter.to_bytes(4, "big")',
         SEAL_TESTS,

@@ -12,9 +12,9 @@ from beatstream.catalog.router import router as catalog_router
 from beatstream.common.query_guard import reject_operator_query_keys
 from beatstream.listeners.router import router as listeners_router
 from beatstream.partners.router import audit_router, keys_router
+from beatstream.partners.views.router import router as thirdparty_router
 from beatstream.playlists.router import router as playlists_router
 from beatstream.search.router import router as search_router
-from beatstream.thirdparty.router import router as thirdparty_router
 
 v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_operator_query_keys)])
 v1.include_router(auth_router)

@@ -11,8 +11,8 @@ from beanie import Document, View
 from beatstream.catalog.documents import Artist, Song, SongTombstone
 from beatstream.listeners.documents import Listener, ListenerErasure, PlayEvent
 from beatstream.partners.documents import ApiKey, AuditEntry
+from beatstream.partners.views.documents import ConsentWithdrawal
 from beatstream.playlists.documents import Playlist
-from beatstream.thirdparty.documents import ConsentWithdrawal
 
 DOCUMENT_MODELS: list[type[Document] | type[View]] = [
     Artist,

@@ -22,17 +22,19 @@ from beatstream.auth.tokens import TokenCodec
 from beatstream.cache.store import ResponseCache
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
+from beatstream.flows import ListenerFlows
 from beatstream.health.service import ReadinessProbe
+from beatstream.listeners.service import ListenerHooks
 from beatstream.partners.repository import ensure_audit_retention
 from beatstream.partners.service import KeyCache
+from beatstream.partners.views.definitions import ActiveViews
+from beatstream.partners.views.pseudonyms import Pseudonyms
+from beatstream.partners.views.service import start_views
 from beatstream.ratelimit import RateLimiter
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 from beatstream.stores.capabilities import ServerCapabilities
-from beatstream.thirdparty.pseudonyms import Pseudonyms
-from beatstream.thirdparty.service import start_views
-from beatstream.thirdparty.views import ActiveViews
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class AppState(TypedDict):
     key_cache: KeyCache
     views: ActiveViews
     pseudonyms: Pseudonyms
+    listener_hooks: ListenerHooks
 
 
 def build_lifespan(
@@ -87,6 +90,8 @@ def build_lifespan(
         views = await start_views(stores.mongo_db, capabilities, settings.thirdparty.min_group_size)
         if settings.elasticsearch.manage_indices:
             await ensure_search_indices(stores.es, settings.elasticsearch)
+        cache = ResponseCache(stores.redis, settings.redis.key_prefix)
+        pseudonyms = Pseudonyms.from_settings(settings.thirdparty)
         try:
             yield AppState(
                 settings=settings,
@@ -95,7 +100,7 @@ def build_lifespan(
                 readiness=ReadinessProbe(
                     stores, settings.health.ping_timeout_s, settings.health.cache_ttl_s
                 ),
-                cache=ResponseCache(stores.redis, settings.redis.key_prefix),
+                cache=cache,
                 tokens=tokens,
                 passwords=passwords,
                 accounts=AccountStates(settings.security.account_cache_ttl_s, account_state),
@@ -104,7 +109,8 @@ def build_lifespan(
                 ),
                 key_cache=KeyCache(settings.partners.key_cache_ttl_s),
                 views=views,
-                pseudonyms=Pseudonyms.from_settings(settings.thirdparty),
+                pseudonyms=pseudonyms,
+                listener_hooks=ListenerFlows(pseudonyms, cache),
             )
         finally:
             await close_stores(stores)

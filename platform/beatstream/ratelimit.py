@@ -26,12 +26,18 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from redis.exceptions import RedisClusterException, RedisError
 from starlette.requests import Request
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beatstream.auth.principals import Principal
@@ -73,8 +79,55 @@ def _verified_subject(authorization: bytes | None, tokens: TokenVerifier | None)
 
 # Never limited by the middleware: an orchestrator must always reach the probes and docs.
 EXEMPT_PREFIXES = ("/health/", "/docs", "/redoc", "/openapi.json")
-# Where an `X-API-Key` is read, so the route's dependency limits the request per key.
-KEYED_PREFIX = "/v1/thirdparty/"
+# Dependencies that limit a request per API key themselves (the partner key check
+# registers itself). A route depending on one, directly or not, is *key-limited*: the
+# middleware leaves a request with an `X-API-Key` there to it. Infrastructure imports no
+# domain, so the domain registers here, as credential checks do in `auth.guard`.
+_KEY_LIMITERS: set[Callable[..., Any]] = set()
+# Per app: its route count when scanned, and the path patterns of its key-limited routes.
+_KEYED_ROUTES: WeakKeyDictionary[Any, tuple[int, tuple[re.Pattern[str], ...]]] = WeakKeyDictionary()
+
+
+def register_key_limiter(dependency: Callable[..., Any]) -> None:
+    """Mark `dependency` as one that counts requests per API key (see `_KEY_LIMITERS`)."""
+    _KEY_LIMITERS.add(dependency)
+
+
+def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
+    yield dependant.call
+    for sub in dependant.dependencies:
+        yield from _calls(sub)
+
+
+def _keyed_patterns(app: Any) -> tuple[re.Pattern[str], ...]:
+    """The full-path patterns of `app`'s key-limited routes, from its route table (as
+    FastAPI's OpenAPI generation walks it): scanned once per app, again only if routes
+    were added at the top level since, then one regex per keyed request."""
+    routes = getattr(app, "routes", None) or []
+    cached = _KEYED_ROUTES.get(app)
+    if cached is not None and cached[0] == len(routes):
+        return cached[1]
+    patterns = tuple(
+        compile_path(context.path)[0]
+        for context in iter_route_contexts(routes)
+        if context.path
+        and isinstance(context.original_route, APIRoute)
+        and any(call in _KEY_LIMITERS for call in _calls(context.original_route.dependant))
+    )
+    _KEYED_ROUTES[app] = (len(routes), patterns)
+    return patterns
+
+
+def key_limited(scope: Scope) -> bool:
+    """Whether the route this request will reach (`scope["app"]`'s router) is key-limited."""
+    app = scope.get("app")
+    if app is None:
+        return False
+    path: str = scope.get("path", "")
+    root = scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        path = path[len(root) :]
+    return any(pattern.match(path) for pattern in _keyed_patterns(app))
 
 
 def bucket_for(
@@ -82,12 +135,13 @@ def bucket_for(
 ) -> tuple[str, int] | None:
     """The bucket and limit a request counts against in the middleware; None when it is
     not limited here. A pure function of the ASGI scope (a token check is a signature
-    check, no I/O), so who counts where is unit-tested without Redis or an app."""
+    check, no I/O; whether the route is key-limited is read from the scope's app's route
+    table), so who counts where is unit-tested without Redis or a running app."""
     path: str = scope.get("path", "")
     if path.startswith(EXEMPT_PREFIXES):
         return None
     headers = dict(scope.get("headers", []))
-    if b"x-api-key" in headers and path.startswith(KEYED_PREFIX):
+    if b"x-api-key" in headers and key_limited(scope):
         return None
     subject = _verified_subject(headers.get(b"authorization"), tokens)
     if subject is not None:
@@ -213,8 +267,9 @@ class RateLimitMiddleware:
     - a bearer token that verifies (signature, expiry; no I/O) counts against its
       account (`user:<id>`, `RATELIMIT_USER_LIMIT`): one busy client behind a shared
       NAT address does not starve the others;
-    - an `X-API-Key` on a `/v1/thirdparty/` route is limited per key by that route's
-      dependency (which also counts a failed key once against the client IP);
+    - an `X-API-Key` on a key-limited route (one depending on a registered key limiter,
+      the partner key check) is limited per key by that dependency (which also counts a
+      failed key once against the client IP);
     - everything else, including an unverifiable token and a key sent anywhere keys
       are not read, counts against the client IP (`RATELIMIT_ANONYMOUS_LIMIT`).
 

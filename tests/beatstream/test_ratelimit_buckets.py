@@ -3,7 +3,8 @@
 Every case varies one thing (path, header, token, client address) with distinct limits
 per kind of bucket, so a swapped limit, an inverted API-key exemption or one shared
 anonymous bucket each fail a case here; tests/beatstream/test_ratelimit.py checks the
-same over HTTP against real Redis.
+same over HTTP against real Redis. Scopes carry the real app, as Starlette's do: which
+routes are key-limited is read from its route table (never started, no store needed).
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from typing import Any
 import pytest
 from beanie import PydanticObjectId
 
+from beatstream.app import create_app
 from beatstream.auth.principals import Role
 from beatstream.ratelimit import bucket_for
-from beatstream.settings import RateLimitSettings
+from beatstream.settings import RateLimitSettings, Settings
 from tests.fixtures.tokens import TEST_TOKENS
 
 SETTINGS = RateLimitSettings(key_limit=11, anonymous_limit=22, user_limit=33)
 ADA = PydanticObjectId("65a1b2c3d4e5f60718293a4b")
 ADA_TOKEN = TEST_TOKENS.issue(ADA, Role.listener).token
+APP = create_app(Settings(_env_file=None))
 
 
 def _scope(
@@ -33,6 +36,7 @@ def _scope(
         "path": path,
         "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in (headers or {}).items()],
         "client": client,
+        "app": APP,
     }
 
 

@@ -7,8 +7,8 @@ import pytest
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.partners.views.pseudonyms import Pseudonyms
 from beatstream.stores.clients import MongoDocument
-from beatstream.thirdparty.pseudonyms import Pseudonyms
 from seed import generate
 from seed.load import load
 from tests.seed.common import SEEDED, SMALL, snapshot

@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from beatstream.cli import accounts, keys, reindex, serve, sync, thirdparty
+from beatstream.cli import accounts, keys, partners, reindex, serve, sync
 from beatstream.cli import seed as seed_command
 
 PLUGIN_GROUP = "beatstream.cli"
@@ -27,7 +27,9 @@ for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda entry: entry.n
     app.add_typer(plugin.load(), name=plugin.name)
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(keys.app, name="keys")
-app.add_typer(thirdparty.app, name="thirdparty")
+app.add_typer(partners.app, name="partners")
+# The old name of `partners`, kept working for existing scripts.
+app.add_typer(partners.app, name="thirdparty", help="Alias of `beatstream partners`.")
 app.command("serve")(serve.serve)
 app.command("seed")(seed_command.seed)
 app.command("reindex")(reindex.reindex)

@@ -29,13 +29,13 @@ from rich.progress import (
 )
 
 from beatstream.cache.store import ResponseCache
+from beatstream.cli.partners import pseudonyms_or_none
 from beatstream.cli.settings import load_settings
-from beatstream.cli.thirdparty import pseudonyms_or_none
+from beatstream.partners.views.pseudonyms import Pseudonyms
+from beatstream.partners.views.service import backfill_listener_keys
 from beatstream.redact import redact_text
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client, create_mongo_client, create_redis_client
-from beatstream.thirdparty.pseudonyms import Pseudonyms
-from beatstream.thirdparty.service import backfill_listener_keys
 from pipelines.derived import DerivedReport, DerivedStores
 from seed.generate import Counts
 from seed.load import LoadReport, load
@@ -226,7 +226,7 @@ def seed(
     if pseudonyms is None:
         console.print(
             "note: THIRDPARTY_PSEUDONYM_SECRET is not set, so listeners get no pseudonymous"
-            " key and stay out of the partner views (`beatstream thirdparty backfill-keys`)",
+            " key and stay out of the partner views (`beatstream partners backfill-keys`)",
             highlight=False,
             soft_wrap=True,
         )

@@ -1,16 +1,17 @@
 """Path-parameter dependencies: a malformed id is a 422, a well-formed unknown one (or
-someone else's) a 404."""
+someone else's) a 404. And the listener hooks the lifespan put on the app state."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from beanie import PydanticObjectId
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 
 from beatstream.auth.dependencies import CurrentPrincipal
 from beatstream.listeners import repository, service
 from beatstream.listeners.documents import Listener
+from beatstream.listeners.service import ListenerHooks
 
 ListenerId = Annotated[PydanticObjectId, Path(description="The listener's id (24 hex digits).")]
 SongId = Annotated[PydanticObjectId, Path(description="The song's id (24 hex digits).")]
@@ -38,3 +39,11 @@ async def existing_song_id(song_id: SongId) -> PydanticObjectId:
 
 OwnedListener = Annotated[Listener, Depends(owned_listener)]
 ExistingSongId = Annotated[PydanticObjectId, Depends(existing_song_id)]
+
+
+async def get_listener_hooks(request: Request) -> ListenerHooks:
+    hooks: ListenerHooks = request.state.listener_hooks
+    return hooks
+
+
+ListenerHooksDep = Annotated[ListenerHooks, Depends(get_listener_hooks)]

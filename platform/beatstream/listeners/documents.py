@@ -48,7 +48,7 @@ class Listener(VersionedDocument):
     # generation are refused (docs/auth.md). Not a profile change, so no version bump.
     token_generation: int = 0
     # Pseudonymous key for the third-party views (HMAC of the id under a server secret,
-    # see beatstream.thirdparty.pseudonyms). No key, no appearance in any view.
+    # see beatstream.partners.views.pseudonyms). No key, no appearance in any view.
     listener_key: str | None = None
 
     class Settings:

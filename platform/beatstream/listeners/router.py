@@ -16,12 +16,11 @@ from beatstream.auth.dependencies import (
     ReauthDep,
     require_admin,
 )
-from beatstream.cache.dependencies import CacheDep
 from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
 from beatstream.common.inputs import InputModel
 from beatstream.common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from beatstream.listeners import repository, service
-from beatstream.listeners.dependencies import ExistingSongId, OwnedListener
+from beatstream.listeners.dependencies import ExistingSongId, ListenerHooksDep, OwnedListener
 from beatstream.listeners.documents import Listener, PlayEvent
 from beatstream.listeners.schemas import (
     ActionIn,
@@ -33,7 +32,6 @@ from beatstream.listeners.schemas import (
     PlayCreate,
     PlayOut,
 )
-from beatstream.thirdparty.dependencies import PseudonymsDep
 
 router = APIRouter()
 
@@ -85,10 +83,10 @@ async def register_listener(
     data: ListenerCreate,
     response: Response,
     passwords: PasswordsDep,
-    pseudonyms: PseudonymsDep,
+    hooks: ListenerHooksDep,
 ) -> ListenerOut:
     """Open to anyone: this is sign-up. The account can then log in at `/v1/auth/token`."""
-    listener = await service.register_listener(data, passwords, pseudonyms)
+    listener = await service.register_listener(data, passwords, hooks)
     response.headers["Location"] = f"/v1/listeners/{listener.id}"
     return _listener_out(listener, response)
 
@@ -124,13 +122,13 @@ async def update_listener(
     data: ListenerUpdate,
     expected: ExpectedVersion,
     response: Response,
-    cache: CacheDep,
+    hooks: ListenerHooksDep,
     reauth: ReauthDep,
 ) -> ListenerOut:
     """Setting `consent_to_share_data` to false removes the listener from every
     third-party view at once, cached answers included. A new `email` needs
     `current_password` (the signed-in account's): 422 without it, 403 if wrong."""
-    updated = await service.update_listener(listener, data, expected, cache, reauth)
+    updated = await service.update_listener(listener, data, expected, hooks, reauth)
     return _listener_out(updated, response)
 
 
@@ -141,11 +139,14 @@ async def update_listener(
     responses={**IF_MATCH_DOC, **OWNER_DOC},
 )
 async def delete_listener(
-    listener: OwnedListener, expected: ExpectedVersion, cache: CacheDep, accounts: AccountStatesDep
+    listener: OwnedListener,
+    expected: ExpectedVersion,
+    hooks: ListenerHooksDep,
+    accounts: AccountStatesDep,
 ) -> None:
     """Erases the listener and all of their plays (and removes them from partner views);
     the account's tokens stop working."""
-    await service.delete_listener(listener, expected, cache, accounts)
+    await service.delete_listener(listener, expected, hooks, accounts)
 
 
 @router.post(

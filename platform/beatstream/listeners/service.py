@@ -1,13 +1,15 @@
 """Listener and play rules: unique emails, appended subscription history, plays that
 point at real listeners and songs, and a listener's erasure taking their plays along.
 
-Third-party hooks: a new listener gets its pseudonymous key before it is stored, and a
-listener who withdraws consent or is erased leaves the partner views at once (see
-`beatstream.thirdparty.service.listener_left`)."""
+What other domains do on those events (a new listener gets its pseudonymous partner
+key before it is stored; a listener who withdraws consent or is erased leaves the
+partner views at once) is behind `ListenerHooks`, implemented in `beatstream.flows`:
+this package imports no partner code, so partners may build on listeners."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from beanie import PydanticObjectId
 
@@ -15,7 +17,6 @@ from beatstream.auth.passwords import Passwords
 from beatstream.auth.principals import Principal
 from beatstream.auth.service import Reauthentication
 from beatstream.auth.sessions import AccountStates
-from beatstream.cache.store import ResponseCache
 from beatstream.catalog.service import song_not_found
 from beatstream.common.documents import utcnow
 from beatstream.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -28,8 +29,17 @@ from beatstream.listeners.schemas import (
     PlayBatch,
     PlayCreate,
 )
-from beatstream.thirdparty import service as thirdparty
-from beatstream.thirdparty.pseudonyms import Pseudonyms
+
+
+class ListenerHooks(Protocol):
+    """What a listener's life sets in motion elsewhere. One implementation,
+    `beatstream.flows.ListenerFlows`, put on the app state by the lifespan."""
+
+    def before_insert(self, listener: Listener) -> None:
+        """Called on a new listener just before it is stored."""
+
+    async def left(self, listener_key: str | None) -> None:
+        """Called once consent is withdrawn or the listener is erased."""
 
 
 def listener_not_found(listener_id: PydanticObjectId) -> NotFoundError:
@@ -44,7 +54,7 @@ def _action(data: ActionIn) -> SubscriptionAction:
 
 
 async def register_listener(
-    data: ListenerCreate, passwords: Passwords, pseudonyms: Pseudonyms
+    data: ListenerCreate, passwords: Passwords, hooks: ListenerHooks
 ) -> Listener:
     """A listener account: the role is always `listener` (only an operator grants more)."""
     listener = Listener(
@@ -52,7 +62,7 @@ async def register_listener(
         actions=[_action(a) for a in data.actions],
         password_hash=await passwords.hash(data.password.get_secret_value()),
     )
-    thirdparty.assign_listener_key(listener, pseudonyms)
+    hooks.before_insert(listener)
     return await repository.insert_listener(listener)
 
 
@@ -60,7 +70,7 @@ async def update_listener(
     listener: Listener,
     data: ListenerUpdate,
     expected: int | None,
-    cache: ResponseCache,
+    hooks: ListenerHooks,
     reauth: Reauthentication,
 ) -> Listener:
     """Any update that sets consent to false counts as a withdrawal, whatever it was
@@ -77,7 +87,7 @@ async def update_listener(
     if updated is None:
         raise listener_not_found(listener.id)
     if changes.get("consent_to_share_data") is False:
-        await thirdparty.listener_left(updated.listener_key, cache)
+        await hooks.left(updated.listener_key)
     return updated
 
 
@@ -90,7 +100,7 @@ async def add_action(listener: Listener, data: ActionIn, expected: int | None) -
 
 
 async def delete_listener(
-    listener: Listener, expected: int | None, cache: ResponseCache, accounts: AccountStates
+    listener: Listener, expected: int | None, hooks: ListenerHooks, accounts: AccountStates
 ) -> None:
     """Erasure: the listener and every play of theirs (plays are personal data too).
 
@@ -104,7 +114,7 @@ async def delete_listener(
     accounts.invalidate(listener.id)
     await repository.record_erasure(listener.id)
     await repository.delete_plays_of(listener.id)
-    await thirdparty.listener_left(listener.listener_key, cache)
+    await hooks.left(listener.listener_key)
 
 
 # Plays

@@ -28,6 +28,7 @@ from beatstream.ratelimit import (
     STATE_LIMITER,
     RateLimiter,
     rate_limited,
+    register_key_limiter,
     remember_headers,
 )
 
@@ -94,6 +95,8 @@ async def _key_required(request: Request) -> None:
 
 # A missing or bad key is a 401 even when the query is malformed too.
 register_credential_check(authenticated_partner, _key_required)
+# Every route depending on this is limited per key here, not per address in the middleware.
+register_key_limiter(authenticated_partner)
 
 
 def require_view_scope(view: str) -> Any:

@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from beatstream.common.inputs import InputModel, OutputModel
 from beatstream.common.instants import Instant
 from beatstream.common.pagination import PageQuery
+from beatstream.partners.views.definitions import ViewName
 
-# The third-party views a key can be scoped to. Kept here, not imported from
-# `beatstream.thirdparty`, so the key check does not depend on the view code it guards;
-# tests/beatstream/partners/test_scopes.py fails if the two lists ever drift apart.
-ViewName = Literal["listener_actions", "subscriptions_by_month", "play_stats"]
-VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
+# The views a key can be scoped to: the views' own names, one enum for both.
+VIEW_NAMES: tuple[str, ...] = tuple(view.value for view in ViewName)
 
 ALL_VIEWS_SCOPE = "views:read"
 KNOWN_SCOPES: frozenset[str] = frozenset(

@@ -241,13 +241,6 @@ def test_require_view_scope_refuses_an_unknown_view_at_import_time() -> None:
         require_view_scope("nope")
 
 
-def test_the_scoped_view_names_are_the_third_party_views() -> None:
-    """The key check keeps its own list (no import of the view code); it must not drift."""
-    from beatstream.thirdparty.views import ViewName
-
-    assert set(VIEW_NAMES) == {view.value for view in ViewName}
-
-
 # The per-process key cache
 
 

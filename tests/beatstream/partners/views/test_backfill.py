@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.partners.views.service import backfill_listener_keys
 from beatstream.stores.clients import MongoDocument
-from beatstream.thirdparty.service import backfill_listener_keys
-from tests.beatstream.thirdparty.data import PSEUDONYMS, insert_in_batches, listener_document
+from tests.beatstream.partners.views.data import PSEUDONYMS, insert_in_batches, listener_document
 
 
 async def test_backfill_keys_only_keyless_listeners_and_they_enter_the_views(

@@ -1,20 +1,23 @@
-"""`beatstream thirdparty backfill-keys` as an operator runs it: a real process."""
+"""`beatstream partners backfill-keys` (and its old name, `beatstream thirdparty ...`) as an
+operator runs it: a real process."""
 
 from __future__ import annotations
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.partners.views.pseudonyms import Pseudonyms
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
-from beatstream.thirdparty.pseudonyms import Pseudonyms
 from tests.beatstream.cli.test_serve import run_cli
-from tests.beatstream.thirdparty.data import listener_document
+from tests.beatstream.partners.views.data import listener_document
 
 SECRET = "operator-secret-" + "x" * 24
 
 
+@pytest.mark.parametrize("group", ["partners", "thirdparty"])
 async def test_backfill_keys_with_the_configured_secret(
-    mongo_db: AsyncDatabase[MongoDocument], settings: Settings
+    mongo_db: AsyncDatabase[MongoDocument], settings: Settings, group: str
 ) -> None:
     documents = [listener_document(keyed=False) for _ in range(3)]
     await mongo_db.listeners.insert_many(documents)
@@ -24,7 +27,7 @@ async def test_backfill_keys_with_the_configured_secret(
         "THIRDPARTY_PSEUDONYM_SECRET": SECRET,
     }
 
-    result = run_cli("thirdparty", "backfill-keys", "--batch-size", "2", env=env)
+    result = run_cli(group, "backfill-keys", "--batch-size", "2", env=env)
 
     assert result.returncode == 0, result.stderr
     assert "3 listeners keyed" in result.stdout

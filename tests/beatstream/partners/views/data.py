@@ -12,8 +12,8 @@ from typing import Any
 from bson import Decimal128, ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.partners.views.pseudonyms import Pseudonyms
 from beatstream.stores.clients import MongoDocument
-from beatstream.thirdparty.pseudonyms import Pseudonyms
 
 PSEUDONYMS = Pseudonyms(b"t" * 32)
 PRICES = {"basic subscription": Decimal("4.99"), "premium subscription": Decimal("9.99")}

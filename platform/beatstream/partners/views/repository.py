@@ -18,9 +18,15 @@ from pymongo.asynchronous.command_cursor import AsyncCommandCursor
 
 from beatstream.common.documents import utcnow
 from beatstream.listeners.documents import Listener
+from beatstream.partners.views.definitions import (
+    ActiveViews,
+    Stage,
+    ViewDefinition,
+    ViewMode,
+    ViewName,
+)
+from beatstream.partners.views.documents import ConsentWithdrawal
 from beatstream.stores.clients import MongoDocument
-from beatstream.thirdparty.documents import ConsentWithdrawal
-from beatstream.thirdparty.views import ActiveViews, Stage, ViewDefinition, ViewMode, ViewName
 
 Row = dict[str, Any]
 # A feed position: (time in ms, listener key, 0 for a row or 1 for a tombstone).

@@ -27,12 +27,11 @@ from beatstream.errors import InvalidInputError
 from beatstream.listeners.documents import Listener
 from beatstream.partners.dependencies import PartnerKey
 from beatstream.partners.service import record_pull
-from beatstream.stores.capabilities import ServerCapabilities
-from beatstream.stores.clients import MongoDocument
-from beatstream.thirdparty import repository
-from beatstream.thirdparty.pseudonyms import InvalidTokenError, Pseudonyms
-from beatstream.thirdparty.repository import EPOCH, FeedPosition
-from beatstream.thirdparty.schemas import (
+from beatstream.partners.views import repository
+from beatstream.partners.views.definitions import ActiveViews, ViewName, build_views, ensure_views
+from beatstream.partners.views.pseudonyms import InvalidTokenError, Pseudonyms
+from beatstream.partners.views.repository import EPOCH, FeedPosition
+from beatstream.partners.views.schemas import (
     FEED_START,
     ChangesPage,
     ListenerActionsRow,
@@ -43,7 +42,8 @@ from beatstream.thirdparty.schemas import (
     ViewFormat,
     ViewQuery,
 )
-from beatstream.thirdparty.views import ActiveViews, ViewName, build_views, ensure_views
+from beatstream.stores.capabilities import ServerCapabilities
+from beatstream.stores.clients import MongoDocument
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ async def audited_export(
                 logger.exception("audit of an NDJSON export failed", extra={"view": view})
 
 
-# Listener-side hooks
+# Listener-side hooks (called through `beatstream.flows`, never by listeners itself)
 
 
 def assign_listener_key(listener: Listener, pseudonyms: Pseudonyms) -> None:

@@ -1,4 +1,4 @@
-"""What the third-party routes (and the listener routes' hooks) find on the app state.
+"""What the view routes (and `beatstream.flows`, for the listener hooks) find on the app state.
 
 Both are built once by the lifespan: the active view definitions with the mode they
 run in, and the pseudonym keys derived from the server secret.
@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from beatstream.thirdparty.pseudonyms import Pseudonyms
-from beatstream.thirdparty.views import ActiveViews
+from beatstream.partners.views.definitions import ActiveViews
+from beatstream.partners.views.pseudonyms import Pseudonyms
 
 
 async def get_active_views(request: Request) -> ActiveViews:

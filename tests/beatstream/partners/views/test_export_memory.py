@@ -24,7 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from beatstream.partners.service import create_key
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
-from tests.beatstream.thirdparty.data import insert_in_batches, many_listeners
+from tests.beatstream.partners.views.data import insert_in_batches, many_listeners
 from tests.fixtures.servers import ServedApi, serve_api
 
 PATH = "/v1/thirdparty/listener_actions"

@@ -33,7 +33,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from beatstream.partners.service import create_key
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument, RedisClient
-from tests.beatstream.thirdparty.data import PRICES, listener_document
+from tests.beatstream.partners.views.data import PRICES, listener_document
 from tests.fixtures.tokens import REGISTERED
 
 K = 5

@@ -7,8 +7,8 @@ import hmac
 import pytest
 from bson import ObjectId
 
+from beatstream.partners.views.pseudonyms import InvalidTokenError, Pseudonyms
 from beatstream.settings import ThirdPartySettings
-from beatstream.thirdparty.pseudonyms import InvalidTokenError, Pseudonyms
 
 
 # Built inside each test, never at import: the mutation run swaps the code between

@@ -9,8 +9,7 @@ import orjson
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.stores.clients import MongoDocument
-from beatstream.thirdparty.views import (
+from beatstream.partners.views.definitions import (
     ViewConflictError,
     ViewMode,
     ViewName,
@@ -18,7 +17,8 @@ from beatstream.thirdparty.views import (
     build_views,
     ensure_views,
 )
-from tests.beatstream.thirdparty.data import PSEUDONYMS, insert_in_batches, listener_document
+from beatstream.stores.clients import MongoDocument
+from tests.beatstream.partners.views.data import PSEUDONYMS, insert_in_batches, listener_document
 
 
 def test_pipelines_name_no_personal_field_and_hold_no_secret() -> None:

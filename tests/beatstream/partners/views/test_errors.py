@@ -9,7 +9,7 @@ import pytest
 
 from beatstream.cache.microcache import CACHED_PREFIXES
 from beatstream.partners.service import create_key
-from tests.beatstream.thirdparty.data import insert_in_batches, many_listeners
+from tests.beatstream.partners.views.data import insert_in_batches, many_listeners
 
 VIEW = "/v1/thirdparty/listener_actions"
 

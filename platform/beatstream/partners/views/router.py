@@ -18,11 +18,11 @@ from beatstream.cache.namespaces import CacheNamespace
 from beatstream.deps import SettingsDep
 from beatstream.partners.dependencies import ViewPartner
 from beatstream.partners.service import record_pull
+from beatstream.partners.views import service
+from beatstream.partners.views.definitions import ViewName
+from beatstream.partners.views.dependencies import PseudonymsDep, ViewsDep
+from beatstream.partners.views.schemas import ChangesPage, ViewFormat, ViewPage, ViewQuery
 from beatstream.problems import request_id_of
-from beatstream.thirdparty import service
-from beatstream.thirdparty.dependencies import PseudonymsDep, ViewsDep
-from beatstream.thirdparty.schemas import ChangesPage, ViewFormat, ViewPage, ViewQuery
-from beatstream.thirdparty.views import ViewName
 
 router = APIRouter(prefix="/thirdparty", tags=["thirdparty"])
 

@@ -11,7 +11,11 @@ from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.stores.clients import MongoDocument
-from tests.beatstream.thirdparty.data import insert_in_batches, listener_document, many_listeners
+from tests.beatstream.partners.views.data import (
+    insert_in_batches,
+    listener_document,
+    many_listeners,
+)
 from tests.fixtures.catalog import Factory
 
 ROW_FIELDS = {"listener_key", "country", "age_band", "actions"}

@@ -1,4 +1,7 @@
-"""`beatstream thirdparty backfill-keys`: give keyless listeners their pseudonymous key.
+"""`beatstream partners backfill-keys`: give keyless listeners their pseudonymous key.
+
+`beatstream thirdparty ...` is the same group under its old name, kept as an alias so
+existing runbooks and cron jobs keep working.
 
 Listeners written before the third-party views existed, or bulk-loaded without
 `THIRDPARTY_PSEUDONYM_SECRET`, have no `listener_key` and so appear in no partner view.
@@ -17,12 +20,12 @@ from beanie import init_beanie
 
 from beatstream.cli.settings import load_settings
 from beatstream.documents import DOCUMENT_MODELS
+from beatstream.partners.views.pseudonyms import Pseudonyms
+from beatstream.partners.views.service import backfill_listener_keys
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_mongo_client
-from beatstream.thirdparty.pseudonyms import Pseudonyms
-from beatstream.thirdparty.service import backfill_listener_keys
 
-app = typer.Typer(help="Third-party (partner) views.", no_args_is_help=True)
+app = typer.Typer(help="Partner access: the masked views' listener keys.", no_args_is_help=True)
 
 
 async def _backfill(settings: Settings, pseudonyms: Pseudonyms, batch_size: int) -> int:
