@@ -55,6 +55,31 @@ class ReindexReport:
         return self.indexed / self.seconds if self.seconds else 0.0
 
 
+async def bulk_load(
+    es: AsyncElasticsearch,
+    db: AsyncDatabase[dict[str, Any]],
+    chunks: AsyncIterator[list[dict[str, Any]]],
+    *,
+    source: str,
+    transform_failures: list[tuple[str, str]],
+    progress: Progress | None,
+    concurrency: int,
+) -> tuple[list[tuple[str, str]], int]:
+    """Send a rebuild's bulk chunks, report progress per chunk, and dead-letter every
+    document that could not be transformed or indexed: each rebuild (songs, plays) loads
+    the same way, so it is written once. `transform_failures` fills while `chunks` is
+    read, so it is read only after the last chunk went out. Returns the failures and how
+    many dead letters were recorded."""
+
+    def advance(result: BulkResult) -> None:
+        if progress is not None:
+            progress(result.succeeded + len(result.failed))
+
+    result = await send_chunks(es, chunks, concurrency=concurrency, on_chunk=advance)
+    failures = transform_failures + result.failed
+    return failures, await dead_letters.record(db, "reindex", source, failures)
+
+
 async def reindex_songs(
     db: AsyncDatabase[dict[str, Any]],
     es: AsyncElasticsearch,
@@ -89,14 +114,16 @@ async def reindex_songs(
         if operations:
             yield operations
 
-    def advance(result: BulkResult) -> None:
-        if progress is not None:
-            progress(result.succeeded + len(result.failed))
-
     try:
-        result = await send_chunks(es, chunks(), concurrency=concurrency, on_chunk=advance)
-        failures = transform_failures + result.failed
-        recorded = await dead_letters.record(db, "reindex", "songs", failures)
+        failures, recorded = await bulk_load(
+            es,
+            db,
+            chunks(),
+            source="songs",
+            transform_failures=transform_failures,
+            progress=progress,
+            concurrency=concurrency,
+        )
         await finish_bulk_load(es, config, index)
         indexed = int((await es.count(index=index))["count"])
         if indexed != source_count - len(failures):

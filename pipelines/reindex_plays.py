@@ -28,7 +28,7 @@ it builds a whole new **generation** of monthly indices beside the live one:
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,14 +49,11 @@ from beatstream.search.indices import (
     plays_indices,
 )
 from beatstream.settings import ElasticsearchSettings
-from pipelines import dead_letters
-from pipelines.bulk import BulkResult, send_chunks
+from pipelines.bulk import BulkResult
 from pipelines.invalidation import invalidate
-from pipelines.reindex import ReindexError, ReindexReport
+from pipelines.reindex import Progress, ReindexError, ReindexReport, bulk_load
 from pipelines.sync import SyncOptions
 from pipelines.sync_plays import ERASURES, SOURCE, PlaySync, erase_listeners, play_operations
-
-Progress = Callable[[int], None]
 
 
 async def reindex_plays(
@@ -98,14 +95,16 @@ async def reindex_plays(
             transform_failures.extend(failures)
             yield operations
 
-    def advance(result: BulkResult) -> None:
-        if progress is not None:
-            progress(result.succeeded + len(result.failed))
-
     try:
-        result = await send_chunks(es, chunks(), concurrency=concurrency, on_chunk=advance)
-        failures = transform_failures + result.failed
-        recorded = await dead_letters.record(db, "reindex", SOURCE, failures)
+        failures, recorded = await bulk_load(
+            es,
+            db,
+            chunks(),
+            source=SOURCE,
+            transform_failures=transform_failures,
+            progress=progress,
+            concurrency=concurrency,
+        )
         built = await _generation_indices(es, prefix, generation)
         indexed = 0
         if built:

@@ -162,11 +162,7 @@ class SongSync(Sync):
 
     async def catch_up(self) -> int:
         """Poll until nothing is left past the watermark (tests, `sync --once`)."""
-        checkpoint = await checkpoints.load(self.db, SOURCE)
-        total = 0
-        while applied := await self.poll_once(checkpoint):
-            total += applied
-        return total
+        return await drain(self.db, SOURCE, self.poll_once)
 
     # Change streams ---------------------------------------------------------------------
 
@@ -254,6 +250,20 @@ class SongSync(Sync):
                 await checkpoints.save(self.db, checkpoint)
 
         await run_with_backoff(stop, self.options, step, SOURCE, self.db)
+
+
+async def drain(
+    db: AsyncDatabase[dict[str, Any]],
+    source: str,
+    poll_once: Callable[[Checkpoint], Awaitable[int]],
+) -> int:
+    """Poll one source from its checkpoint until nothing is left past the watermark; how
+    many changes were applied (the songs and the plays syncs share it)."""
+    checkpoint = await checkpoints.load(db, source)
+    total = 0
+    while applied := await poll_once(checkpoint):
+        total += applied
+    return total
 
 
 async def poll_until_stopped(

@@ -30,7 +30,7 @@ from beatstream.search.transform import play_document
 from pipelines import checkpoints, dead_letters
 from pipelines.bulk import BulkResult, item_failures
 from pipelines.checkpoints import Checkpoint
-from pipelines.sync import Row, Sync, after_watermark, poll_until_stopped, run_with_backoff
+from pipelines.sync import Row, Sync, after_watermark, drain, poll_until_stopped, run_with_backoff
 
 SOURCE = "plays"
 ERASURES = "listener_erasures"
@@ -193,11 +193,8 @@ class PlaySync(Sync):
         return len(plays) + len(erasures)
 
     async def catch_up(self) -> int:
-        checkpoint = await checkpoints.load(self.db, SOURCE)
-        total = 0
-        while applied := await self.poll_once(checkpoint):
-            total += applied
-        return total
+        """Poll until nothing is left past the watermark (tests, `sync --once`)."""
+        return await drain(self.db, SOURCE, self.poll_once)
 
     async def follow(self, stop: asyncio.Event) -> None:
         async def step() -> None:
