@@ -65,7 +65,7 @@ async def test_plays_are_indexed_once_into_their_month_and_counted_by_the_dashbo
     assert hit["genre"] == "funk"
     histogram = await search_client.get(
         "/v1/analytics/plays",
-        params={"interval": "month", "from": "2024-01-01", "to": "2024-03-01"},
+        params={"interval": "month", "from": "2024-01-01T00:00:00Z", "to": "2024-03-01T00:00:00Z"},
     )
     counts = {b["start"][:7]: b["plays"] for b in histogram.json()["buckets"]}
     assert counts == Counter(e["played_at"][:7] for e in events)
