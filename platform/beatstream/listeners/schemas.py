@@ -93,9 +93,17 @@ AMOUNT_MAX = Decimal("9999999999.99")
 
 def _amount_text(value: object) -> object:
     """A string amount in the one format the document states (`"9.99"`), not whatever
-    `Decimal()` would parse (`"1E+2"`, `"1_0"`, `" 9 "`)."""
+    `Decimal()` would parse (`"1E+2"`, `"1_0"`, `" 9 "`), or a whole number.
+
+    A JSON number with a fraction is refused: it arrives as a binary float (`0.57` may
+    be `0.5700000000000001`), so which cents it meant is a guess, and the schema could
+    not say which floats pass. Whole numbers (`10`, `10.0`) are exact."""
     if isinstance(value, str) and not re.fullmatch(AMOUNT_PATTERN, value):
         raise ValueError('an amount such as "9.99": up to 10 digits and 2 decimals')
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError('an amount with cents as a string, such as "9.99"')
+        return int(value)
     return value
 
 
@@ -106,7 +114,7 @@ Amount = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0, "maximum": float(AMOUNT_MAX)},
+                {"type": "integer", "minimum": 0, "maximum": int(AMOUNT_MAX)},
                 {"type": "string", "pattern": AMOUNT_PATTERN},
             ],
             "examples": ["9.99"],
