@@ -15,7 +15,7 @@ serve: setup
 	$(UV) run beatstream stack up
 	$(UV) run beatstream serve
 
-## Lint, type-check, then the whole test suite against real servers.
+## Lint, type-check, check the import contracts (docs/architecture.md), then the whole test suite against real servers.
 test: setup lint
 	$(UV) run pytest
 
@@ -23,6 +23,7 @@ lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
+	$(UV) run lint-imports
 
 stack-up: setup
 	$(UV) run beatstream stack up

@@ -31,7 +31,6 @@ from typing import Any, TypeVar
 from beanie import PydanticObjectId
 from pymongo.errors import PyMongoError
 
-from beatstream.admin.repository import sync_status
 from beatstream.catalog import service
 from beatstream.catalog.documents import Song
 from beatstream.catalog.schemas import ArtistCreate, SongCreate, SongUpdate
@@ -48,6 +47,7 @@ from bench.common import (
     start_sync_worker,
 )
 from pipelines.check import check_songs
+from pipelines.state import sync_status
 from pipelines.sync import SongSync, SyncOptions
 from seed.builders import artist_payload, song_payload
 

@@ -13,9 +13,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.admin.repository import CHECKPOINTS
-
-COLLECTION = CHECKPOINTS
+# Read for operators by `pipelines.state` (GET /v1/admin/sync/status).
+COLLECTION = "sync_checkpoints"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -14,9 +14,8 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.admin.repository import DEAD_LETTERS
-
-COLLECTION = DEAD_LETTERS
+# Counted for operators by `pipelines.state` (GET /v1/admin/sync/status).
+COLLECTION = "sync_dead_letters"
 
 
 async def record(

@@ -1,7 +1,6 @@
-"""Diagnostics for operators: which index serves each catalogue query (MongoDB `explain`).
+"""Operator routes: which index serves each catalogue query (MongoDB `explain`), sync state.
 
-Explaining costs a round trip, so it lives here on demand rather than on every
-response. Servers without `explain` (capability `explain`; the local stand-in) answer 501.
+Thin by rule: every handler calls `beatstream.admin.service` (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -10,16 +9,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from beatstream.admin.repository import sync_status as read_sync_status
+from beatstream.admin import service
 from beatstream.admin.schemas import QueryPlan, SyncStatus
 from beatstream.auth.dependencies import ROLE_RESPONSES, require_admin
-from beatstream.catalog import repository
-from beatstream.catalog.repository import SongFilters
 from beatstream.catalog.schemas import SongListQuery
-from beatstream.common.pagination import DEFAULT_LIMIT
 from beatstream.deps import CapabilitiesDep, MongoDbDep
-from beatstream.errors import UnsupportedByServerError
-from beatstream.stores.capabilities import ServerCapabilities
 
 # Operators only: plans and sync state describe the deployment, not the catalogue.
 ADMINS = [Depends(require_admin)]
@@ -34,28 +28,18 @@ UNSUPPORTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def require_explain(capabilities: ServerCapabilities) -> None:
-    """Called in the handler, not as a dependency: a malformed query stays a 422."""
-    if not capabilities.explain:
-        raise UnsupportedByServerError("the connected MongoDB server cannot explain queries")
-
-
 @router.get("/songs", responses=UNSUPPORTED)
 async def explain_song_list(
     query: Annotated[SongListQuery, Query()], capabilities: CapabilitiesDep
 ) -> QueryPlan:
-    require_explain(capabilities)
-    plan = await repository.explain_song_list(SongFilters.of(query), query.sort, query.limit)
-    return QueryPlan(endpoint="GET /v1/songs", **plan)
+    return await service.explain_song_list(query, capabilities)
 
 
 @router.get("/songs/by-year/{year}", responses=UNSUPPORTED)
 async def explain_songs_by_year(
     year: Annotated[int, Path(ge=1900, le=2100)], capabilities: CapabilitiesDep
 ) -> QueryPlan:
-    require_explain(capabilities)
-    plan = await repository.explain_songs_by_year(year, DEFAULT_LIMIT)
-    return QueryPlan(endpoint="GET /v1/songs/by-year/{year}", **plan)
+    return await service.explain_songs_by_year(year, capabilities)
 
 
 @router.get("/songs/by-artist", responses=UNSUPPORTED)
@@ -63,15 +47,11 @@ async def explain_song_search(
     q: Annotated[str, Query(min_length=1, max_length=200)],
     capabilities: CapabilitiesDep,
 ) -> QueryPlan:
-    require_explain(capabilities)
-    plan = await repository.explain_song_search(
-        q, DEFAULT_LIMIT, text_search=capabilities.text_search
-    )
-    return QueryPlan(endpoint="GET /v1/songs/by-artist", **plan)
+    return await service.explain_song_search(q, capabilities)
 
 
 @router_sync.get("/status", summary="Lag, checkpoint age, counts and the last error of a sync")
 async def sync_status(
     db: MongoDbDep, source: Annotated[Literal["songs", "plays"], Query()] = "songs"
 ) -> SyncStatus:
-    return SyncStatus.model_validate(await read_sync_status(db, source))
+    return await service.sync_status(db, source)

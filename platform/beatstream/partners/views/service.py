@@ -25,7 +25,7 @@ from beatstream.cache.store import ResponseCache
 from beatstream.common.inputs import OutputModel
 from beatstream.errors import InvalidInputError
 from beatstream.listeners.documents import Listener
-from beatstream.partners.dependencies import PartnerKey
+from beatstream.partners.schemas import PartnerKey
 from beatstream.partners.service import record_pull
 from beatstream.partners.views import repository
 from beatstream.partners.views.definitions import ActiveViews, ViewName, build_views, ensure_views

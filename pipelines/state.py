@@ -1,7 +1,9 @@
 """What the sync pipelines have done, read from the state they persist in MongoDB.
 
-The pipelines (`pipelines/`) write these collections; the API only reads them, so an
-operator can see lag and failures without shell access to the worker.
+The pipelines own these collections (`checkpoints.py` and `dead_letters.py` write
+them), so their shape is known here and nowhere else. The API's operator routes
+(`beatstream.admin`) read lag and failures through this module, so an operator can
+see them without shell access to the worker; the pipelines never import the API.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
-CHECKPOINTS = "sync_checkpoints"
-DEAD_LETTERS = "sync_dead_letters"
+from pipelines import checkpoints, dead_letters
 
 
 async def sync_status(db: AsyncDatabase[dict[str, Any]], source: str) -> dict[str, Any]:
-    checkpoint = await db[CHECKPOINTS].find_one({"_id": source}) or {}
+    """Lag, checkpoint age, counts and the last error of the sync of `source`."""
+    checkpoint = await db[checkpoints.COLLECTION].find_one({"_id": source}) or {}
     now = datetime.now(UTC)
     saved_at = checkpoint.get("updated_at")
     last_change = checkpoint.get("last_change_at")
@@ -30,7 +32,7 @@ async def sync_status(db: AsyncDatabase[dict[str, Any]], source: str) -> dict[st
         "checkpoint_age_s": round((now - saved_at).total_seconds(), 3) if saved_at else None,
         "last_change_at": last_change,
         "applied": int(checkpoint.get("applied", 0)),
-        "dead_letters": await db[DEAD_LETTERS].count_documents({"source": source}),
+        "dead_letters": await db[dead_letters.COLLECTION].count_documents({"source": source}),
         "last_error": checkpoint.get("last_error"),
     }
 
@@ -40,7 +42,7 @@ async def _oldest_pending(
 ) -> datetime | None:
     """When the oldest change not applied yet was made; None when caught up."""
     if source == "songs":
-        since = checkpoint.get("changed_at", datetime(1970, 1, 1, tzinfo=UTC))
+        since = checkpoint.get("changed_at", checkpoints.EPOCH)
         row = await db.songs.find_one(
             {"updated_at": {"$gt": since}}, {"updated_at": 1}, sort=[("updated_at", 1)]
         )
