@@ -14,8 +14,8 @@ from beatstream.admin.repository import sync_status as read_sync_status
 from beatstream.admin.schemas import QueryPlan, SyncStatus
 from beatstream.auth.dependencies import ROLE_RESPONSES, require_admin
 from beatstream.catalog import repository
-from beatstream.catalog.repository import SongFilters
 from beatstream.catalog.schemas import SongListQuery
+from beatstream.catalog.service import song_filters
 from beatstream.common.pagination import DEFAULT_LIMIT
 from beatstream.deps import CapabilitiesDep, MongoDbDep
 from beatstream.errors import UnsupportedByServerError
@@ -45,7 +45,7 @@ async def explain_song_list(
     query: Annotated[SongListQuery, Query()], capabilities: CapabilitiesDep
 ) -> QueryPlan:
     require_explain(capabilities)
-    plan = await repository.explain_song_list(SongFilters.of(query), query.sort, query.limit)
+    plan = await repository.explain_song_list(song_filters(query), query.sort, query.limit)
     return QueryPlan(endpoint="GET /v1/songs", **plan)
 
 

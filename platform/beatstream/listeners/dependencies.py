@@ -9,7 +9,7 @@ from beanie import PydanticObjectId
 from fastapi import Depends, Path, Request
 
 from beatstream.auth.dependencies import CurrentPrincipal
-from beatstream.listeners import repository, service
+from beatstream.listeners import service
 from beatstream.listeners.documents import Listener
 from beatstream.listeners.service import ListenerHooks
 
@@ -18,10 +18,7 @@ SongId = Annotated[PydanticObjectId, Path(description="The song's id (24 hex dig
 
 
 async def valid_listener_id(listener_id: ListenerId) -> Listener:
-    listener = await repository.get_listener(listener_id)
-    if listener is None:
-        raise service.listener_not_found(listener_id)
-    return listener
+    return await service.get_listener(listener_id)
 
 
 async def owned_listener(listener_id: ListenerId, principal: CurrentPrincipal) -> Listener:
