@@ -10,7 +10,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-HELPERS = {"common", "report"}
+HELPERS = {"support", "report"}
 BENCHMARKS = sorted(
     info.name
     for info in pkgutil.iter_modules([str(Path(__file__).parent)])

@@ -41,7 +41,9 @@ from beatstream.search.transform import song_document
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client, create_redis_client
 from bench import report
-from bench.common import concurrent_gets, process_env, served, stack_settings
+from bench.support.processes import process_env, served
+from bench.support.stores import stack_settings
+from bench.support.timing import concurrent_gets
 from seed.builders import COUNTRIES, artist_payload, song_payload
 
 SONGS_COUNT = 10_000

@@ -37,7 +37,9 @@ from beatstream.ratelimit import RateLimiter
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_mongo_client, create_redis_client
 from bench import report
-from bench.common import process_env, serving, stack_settings, summary, time_each
+from bench.support.processes import process_env, serving
+from bench.support.stores import stack_settings
+from bench.support.timing import summary, time_each
 
 ROUNDS = 5
 REQUESTS_PER_ROUND = 1500

@@ -25,15 +25,10 @@ import httpx
 
 from beatstream.settings import Settings
 from bench import report
-from bench.common import (
-    bearer,
-    drop_scratch_db,
-    process_env,
-    served,
-    stack_settings,
-    summary,
-    time_each,
-)
+from bench.support.processes import process_env, served
+from bench.support.stores import drop_scratch_db, stack_settings
+from bench.support.timing import summary, time_each
+from bench.support.tokens import bearer
 from seed.builders import artist_payload, listener_payload, song_payload
 
 READS = 300

@@ -18,14 +18,10 @@ import httpx
 
 from beatstream.settings import Settings
 from bench import report
-from bench.common import (
-    bearer,
-    concurrent_gets,
-    drop_scratch_db,
-    process_env,
-    served,
-    stack_settings,
-)
+from bench.support.processes import process_env, served
+from bench.support.stores import drop_scratch_db, stack_settings
+from bench.support.timing import concurrent_gets
+from bench.support.tokens import bearer
 from seed.builders import artist_payload, song_payload
 
 SONGS = 2_000

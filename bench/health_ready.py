@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 
 from bench import report
-from bench.common import LoadRun, concurrent_gets, served
+from bench.support.processes import served
+from bench.support.timing import LoadRun, concurrent_gets
 from devstack.manager import Stack
 
 CLIENTS = 50

@@ -28,7 +28,8 @@ from typing import Any
 import httpx
 
 from bench import report
-from bench.common import drop_scratch_db, process_env, served, stack_settings
+from bench.support.processes import process_env, served
+from bench.support.stores import drop_scratch_db, stack_settings
 
 BEFORE_REV = os.environ.get("BENCH_BEFORE_REV", "a151b25")
 LETTERS = 64_000

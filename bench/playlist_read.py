@@ -17,7 +17,8 @@ from beatstream.catalog.schemas import ArtistCreate, SongCreate
 from beatstream.playlists import service as playlists
 from beatstream.playlists.documents import Playlist, Visibility
 from bench import report
-from bench.common import beanie_on_scratch_db, stack_settings, summary, time_each
+from bench.support.stores import beanie_on_scratch_db, stack_settings
+from bench.support.timing import summary, time_each
 from seed.builders import artist_payload, song_payload
 
 SONGS = 100

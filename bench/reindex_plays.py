@@ -19,7 +19,7 @@ from bson import ObjectId
 
 from beatstream.search.indices import ensure_search_indices, plays_alias
 from bench import report
-from bench.common import scratch_stores
+from bench.support.stores import scratch_stores
 from pipelines.reindex_plays import reindex_plays
 from seed.rows import song_row
 

@@ -19,7 +19,7 @@ from elasticsearch import AsyncElasticsearch
 from beatstream.search.indices import SONGS, create_songs_index, ensure_search_indices
 from beatstream.search.transform import song_document
 from bench import report
-from bench.common import scratch_stores
+from bench.support.stores import scratch_stores
 from pipelines.reindex import reindex_songs
 from seed.rows import song_row
 

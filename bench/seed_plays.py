@@ -34,7 +34,7 @@ from typing import Any
 from beatstream.settings import MongoSettings
 from beatstream.stores.clients import create_mongo_client
 from bench import report
-from bench.common import stack_settings
+from bench.support.stores import stack_settings
 from seed.generate import Counts
 from seed.load import load
 

@@ -16,7 +16,8 @@ from beatstream.catalog import service as catalog
 from beatstream.catalog.documents import Song
 from beatstream.catalog.schemas import ArtistCreate, SongCreate, SongOut
 from bench import report
-from bench.common import beanie_on_scratch_db, stack_settings, summary, time_each
+from bench.support.stores import beanie_on_scratch_db, stack_settings
+from bench.support.timing import summary, time_each
 from seed.builders import artist_payload, song_payload
 
 SONGS = 100

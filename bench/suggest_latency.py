@@ -25,7 +25,7 @@ from beatstream.search.repository import bulk_index_songs
 from beatstream.settings import RedisSettings
 from beatstream.stores.clients import create_es_client
 from bench import report
-from bench.common import stack_settings
+from bench.support.stores import stack_settings
 from seed.rows import song_row
 
 SONGS_TOTAL = 10_000

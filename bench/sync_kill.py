@@ -38,14 +38,9 @@ from beatstream.errors import NotFoundError
 from beatstream.search.indices import SONGS, drop_prefix, ensure_search_indices
 from beatstream.stores.clients import create_es_client, create_mongo_client
 from bench import report
-from bench.common import (
-    beanie_on_scratch_db,
-    mixed_changes,
-    process_env,
-    sigkill,
-    stack_settings,
-    start_sync_worker,
-)
+from bench.support.changes import mixed_changes
+from bench.support.processes import process_env, sigkill, start_sync_worker
+from bench.support.stores import beanie_on_scratch_db, stack_settings
 from pipelines.check import check_songs
 from pipelines.state import sync_status
 from pipelines.sync import SongSync, SyncOptions

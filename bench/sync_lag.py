@@ -18,7 +18,7 @@ from typing import Any
 
 from beatstream.search.indices import ensure_search_indices
 from bench import report
-from bench.common import scratch_stores
+from bench.support.stores import scratch_stores
 from pipelines.sync import SongSync, SyncOptions
 from seed.rows import song_row
 

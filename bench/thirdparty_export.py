@@ -35,7 +35,8 @@ from beatstream.partners.service import create_key
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_mongo_client, create_redis_client
 from bench import report
-from bench.common import process_env, serving, stack_settings
+from bench.support.processes import process_env, serving
+from bench.support.stores import stack_settings
 from tests.beatstream.partners.views.data import insert_in_batches, many_listeners
 
 SECRET = "t" * 32  # the one the inserted keys were made with (tests/.../data.py)

@@ -28,7 +28,7 @@ from bson import ObjectId
 from beatstream.partners.views.definitions import play_stats
 from beatstream.stores.clients import create_mongo_client
 from bench import report
-from bench.common import stack_settings
+from bench.support.stores import stack_settings
 
 LISTENERS = 2_000
 PLAYS = 100_000

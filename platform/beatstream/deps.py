@@ -1,7 +1,8 @@
 """`Annotated` dependency aliases for route signatures: `EsDep`, `RedisDep`, `MongoDbDep`...
 
-All `async def`: FastAPI runs plain `def` dependencies in its thread pool, a hop that
-costs more than these lookups themselves on every request.
+The app-state getters behind them live in `beatstream.state`. All `async def`: FastAPI
+runs plain `def` dependencies in its thread pool, a hop that costs more than these
+lookups themselves on every request.
 """
 
 from __future__ import annotations
@@ -9,31 +10,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from elasticsearch import AsyncElasticsearch
-from fastapi import Depends, Request
+from fastapi import Depends
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.settings import Settings
+from beatstream.state import get_capabilities, get_settings_from_state, get_stores
 from beatstream.stores import Stores
 from beatstream.stores.capabilities import ServerCapabilities
 from beatstream.stores.clients import MongoDocument, RedisClient
 
-
-async def get_stores(request: Request) -> Stores:
-    stores: Stores = request.state.stores
-    return stores
-
-
 StoresDep = Annotated[Stores, Depends(get_stores)]
-
-
-async def get_settings_from_state(request: Request) -> Settings:
-    settings: Settings = request.state.settings
-    return settings
-
-
-async def get_capabilities(request: Request) -> ServerCapabilities:
-    capabilities: ServerCapabilities = request.state.capabilities
-    return capabilities
 
 
 async def get_es(stores: StoresDep) -> AsyncElasticsearch:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TypedDict
 
 from beanie import init_beanie
 from fastapi import FastAPI
@@ -24,37 +23,18 @@ from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.flows import ListenerFlows
 from beatstream.health.service import ReadinessProbe
-from beatstream.listeners.service import ListenerHooks
 from beatstream.partners.repository import ensure_audit_retention
 from beatstream.partners.service import KeyCache
-from beatstream.partners.views.definitions import ActiveViews
 from beatstream.partners.views.pseudonyms import Pseudonyms
 from beatstream.partners.views.service import start_views
 from beatstream.ratelimit import RateLimiter
 from beatstream.search.indices import ensure_search_indices
 from beatstream.settings import Settings
+from beatstream.state import AppState
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 from beatstream.stores.capabilities import ServerCapabilities
 
 logger = logging.getLogger(__name__)
-
-
-class AppState(TypedDict):
-    """What request handlers find on `request.state` (see `beatstream.deps`)."""
-
-    settings: Settings
-    stores: Stores
-    capabilities: ServerCapabilities
-    readiness: ReadinessProbe
-    cache: ResponseCache
-    tokens: TokenCodec
-    passwords: Passwords
-    accounts: AccountStates
-    ratelimiter: RateLimiter
-    key_cache: KeyCache
-    views: ActiveViews
-    pseudonyms: Pseudonyms
-    listener_hooks: ListenerHooks
 
 
 def build_lifespan(

@@ -44,20 +44,18 @@ from beatstream.auth.principals import Principal
 from beatstream.errors import AppError, TooManyRequestsError
 from beatstream.problems import problem
 from beatstream.settings import RateLimitSettings
+from beatstream.state import scope_state
 from beatstream.stores.clients import RedisClient
 
 logger = logging.getLogger(__name__)
 
-# The limiter, on `request.state` (set by the lifespan), and the ASGI scope key under
-# which a request's rate-limit headers wait for its response. The scope, not the
-# state: lifespan state may be one dict shared by every request (asgi-lifespan's is).
-STATE_LIMITER = "ratelimiter"
+# The ASGI scope key under which a request's rate-limit headers wait for its response.
+# The scope, not the state: lifespan state may be one dict shared by every request
+# (asgi-lifespan's is).
 SCOPE_HEADERS = "beatstream.ratelimit_headers"
 # Set when the middleware already counted the request against its client IP.
 SCOPE_IP_COUNTED = "beatstream.ratelimit_ip_counted"
 WARN_EVERY_S = 10.0
-# The access-token verifier, on the lifespan state as `tokens` (auth.tokens.TokenCodec).
-STATE_TOKENS = "tokens"
 
 
 class TokenVerifier(Protocol):
@@ -285,10 +283,10 @@ class RateLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = scope.get("state", {})
-        limiter: RateLimiter | None = state.get(STATE_LIMITER)
+        state = scope_state(scope)  # the limiter and token verifier the lifespan built
+        limiter = state.get("ratelimiter")
         bucket = (
-            bucket_for(scope, limiter.settings, state.get(STATE_TOKENS))
+            bucket_for(scope, limiter.settings, state.get("tokens"))
             if limiter is not None
             else None
         )

@@ -14,7 +14,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
-from bench.common import mixed_changes, process_env, sigkill, start_sync_worker
+from bench.support.changes import mixed_changes
+from bench.support.processes import process_env, sigkill, start_sync_worker
 from pipelines.check import check_songs
 from pipelines.sync import SongSync, SyncOptions
 from tests.fixtures.catalog import Factory

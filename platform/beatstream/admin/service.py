@@ -17,8 +17,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.admin.schemas import QueryPlan, SyncStatus
 from beatstream.catalog import repository as catalog
-from beatstream.catalog.repository import SongFilters
 from beatstream.catalog.schemas import SongListQuery
+from beatstream.catalog.service import song_filters
 from beatstream.common.pagination import DEFAULT_LIMIT
 from beatstream.errors import UnsupportedByServerError
 from beatstream.stores.capabilities import ServerCapabilities
@@ -33,7 +33,7 @@ def require_explain(capabilities: ServerCapabilities) -> None:
 
 async def explain_song_list(query: SongListQuery, capabilities: ServerCapabilities) -> QueryPlan:
     require_explain(capabilities)
-    plan = await catalog.explain_song_list(SongFilters.of(query), query.sort, query.limit)
+    plan = await catalog.explain_song_list(song_filters(query), query.sort, query.limit)
     return QueryPlan(endpoint="GET /v1/songs", **plan)
 
 

@@ -24,8 +24,9 @@ from beatstream.auth.repository import TokenState
 from beatstream.auth.service import Reauthentication, account_gone
 from beatstream.auth.sessions import AccountStates
 from beatstream.auth.tokens import TokenCodec
-from beatstream.deps import SettingsDep, StoresDep, get_stores
+from beatstream.deps import SettingsDep, StoresDep
 from beatstream.errors import ForbiddenError, UnauthorizedError
+from beatstream.state import get_account_states, get_passwords, get_stores, get_token_codec
 
 TOKEN_URL = "/v1/auth/token"  # noqa: S105 - a path, not a secret
 NO_TOKEN = f"this needs an access token: `Authorization: Bearer <token>` from {TOKEN_URL}"
@@ -46,24 +47,9 @@ ROLE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def get_token_codec(request: Request) -> TokenCodec:
-    codec: TokenCodec = request.state.tokens
-    return codec
-
-
-async def get_passwords(request: Request) -> Passwords:
-    passwords: Passwords = request.state.passwords
-    return passwords
-
-
 async def get_token_state(stores: StoresDep) -> TokenState:
     redis = stores.settings.redis
     return TokenState(stores.redis, redis.key_prefix, redis.safe_url)
-
-
-async def get_account_states(request: Request) -> AccountStates:
-    states: AccountStates = request.state.accounts
-    return states
 
 
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
 
 from beatstream.cache.store import ResponseCache
-
-
-async def get_response_cache(request: Request) -> ResponseCache:
-    cache: ResponseCache = request.state.cache
-    return cache
-
+from beatstream.state import get_response_cache
 
 CacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
 IfNoneMatch = Annotated[

@@ -12,7 +12,6 @@ from beanie import PydanticObjectId, SortDirection
 from pymongo.asynchronous.collection import AsyncCollection
 
 from beatstream.catalog.documents import Artist, Song, SongTombstone
-from beatstream.catalog.schemas import SongListQuery
 from beatstream.common.documents import utcnow
 from beatstream.common.pagination import SortSpec
 from beatstream.common.repository import (
@@ -51,21 +50,14 @@ ARTIST_SORTS = {
 
 @dataclass(frozen=True, slots=True)
 class SongFilters:
+    """What a song list is narrowed by, as plain values: the repository knows no HTTP
+    query model (the service builds this from one, see `service.song_filters`)."""
+
     genre: str | None = None
     artist_id: PydanticObjectId | None = None
     year_from: int | None = None
     year_to: int | None = None
     country: str | None = None
-
-    @classmethod
-    def of(cls, params: SongListQuery) -> SongFilters:
-        return cls(
-            genre=params.genre,
-            artist_id=params.artist_id,
-            year_from=params.year_from,
-            year_to=params.year_to,
-            country=params.country,
-        )
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}

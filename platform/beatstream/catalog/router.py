@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import Field
 
 from beatstream.auth.dependencies import ROLE_RESPONSES, require_editor
-from beatstream.catalog import repository, service
+from beatstream.catalog import service
 from beatstream.catalog.dependencies import ValidArtist, ValidSong
-from beatstream.catalog.repository import Row, SongFilters
 from beatstream.catalog.schemas import (
     AlbumDetail,
     AlbumListQuery,
@@ -40,7 +39,7 @@ IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
 EDITORS = [Depends(require_editor)]
 
 
-def _song_page(songs: list[Row], next_cursor: str | None) -> Page[SongOut]:
+def _song_page(songs: list[dict[str, Any]], next_cursor: str | None) -> Page[SongOut]:
     return Page[SongOut](items=[SongOut.model_validate(s) for s in songs], next_cursor=next_cursor)
 
 
@@ -63,7 +62,7 @@ async def create_artist(data: ArtistCreate, response: Response) -> ArtistOut:
 
 @router.get("/artists", tags=["artists"])
 async def list_artists(query: Annotated[ArtistListQuery, Query()]) -> Page[ArtistOut]:
-    artists, next_cursor = await repository.list_artists(query.sort, query.limit, query.cursor)
+    artists, next_cursor = await service.list_artists(query.sort, query.limit, query.cursor)
     return Page[ArtistOut](
         items=[ArtistOut.model_validate(a) for a in artists], next_cursor=next_cursor
     )
@@ -101,9 +100,7 @@ async def delete_artist(artist: ValidArtist, expected: ExpectedVersion) -> None:
 async def artist_songs(
     artist: ValidArtist, query: Annotated[ArtistSongsQuery, Query()]
 ) -> Page[SongOut]:
-    songs, next_cursor = await repository.list_songs(
-        SongFilters(artist_id=artist.id), query.sort, query.limit, query.cursor
-    )
+    songs, next_cursor = await service.artist_songs(artist, query.sort, query.limit, query.cursor)
     return _song_page(songs, next_cursor)
 
 
@@ -126,9 +123,7 @@ async def create_song(data: SongCreate, response: Response) -> SongOut:
 
 @router.get("/songs", tags=["songs"])
 async def list_songs(query: Annotated[SongListQuery, Query()]) -> Page[SongOut]:
-    songs, next_cursor = await service.list_songs(
-        SongFilters.of(query), query.sort, query.limit, query.cursor
-    )
+    songs, next_cursor = await service.list_songs(query)
     return _song_page(songs, next_cursor)
 
 
@@ -140,7 +135,7 @@ async def list_songs(query: Annotated[SongListQuery, Query()]) -> Page[SongOut]:
 async def songs_by_year(
     year: Annotated[int, Field(ge=1900, le=2100)], limit: Annotated[Limit, Query()] = DEFAULT_LIMIT
 ) -> list[SongOut]:
-    return [SongOut.model_validate(s) for s in await repository.songs_by_year(year, limit)]
+    return [SongOut.model_validate(s) for s in await service.songs_by_year(year, limit)]
 
 
 @router.get(
@@ -153,7 +148,7 @@ async def songs_by_artist(
     capabilities: CapabilitiesDep,
     limit: Annotated[Limit, Query()] = DEFAULT_LIMIT,
 ) -> SongSearchResult:
-    songs, strategy = await repository.search_songs_by_artist(
+    songs, strategy = await service.search_songs_by_artist(
         q, limit, text_search=capabilities.text_search
     )
     return SongSearchResult(items=[SongOut.model_validate(s) for s in songs], strategy=strategy)
@@ -203,7 +198,7 @@ async def delete_song(song: ValidSong, expected: ExpectedVersion) -> None:
 
 @router.get("/albums", tags=["albums"])
 async def list_albums(query: Annotated[AlbumListQuery, Query()]) -> Page[AlbumSummary]:
-    albums, next_cursor = await repository.list_albums(query.artist_id, query.limit, query.cursor)
+    albums, next_cursor = await service.list_albums(query.artist_id, query.limit, query.cursor)
     return Page[AlbumSummary](
         items=[AlbumSummary.model_validate(a) for a in albums], next_cursor=next_cursor
     )

@@ -9,7 +9,13 @@ from beanie import PydanticObjectId
 from beatstream.catalog import repository
 from beatstream.catalog.documents import Album, Artist, ArtistRef, Song
 from beatstream.catalog.repository import Row, SongFilters
-from beatstream.catalog.schemas import ArtistCreate, ArtistUpdate, SongCreate, SongUpdate
+from beatstream.catalog.schemas import (
+    ArtistCreate,
+    ArtistUpdate,
+    SongCreate,
+    SongListQuery,
+    SongUpdate,
+)
 from beatstream.errors import ConflictError, InvalidInputError, NotFoundError
 
 
@@ -19,6 +25,26 @@ def artist_not_found(artist_id: PydanticObjectId) -> NotFoundError:
 
 def song_not_found(song_id: PydanticObjectId) -> NotFoundError:
     return NotFoundError(f"no song with id {song_id}")
+
+
+async def get_artist(artist_id: PydanticObjectId) -> Artist:
+    """The artist, or the 404 of an unknown id."""
+    artist = await repository.get_artist(artist_id)
+    if artist is None:
+        raise artist_not_found(artist_id)
+    return artist
+
+
+async def get_song(song_id: PydanticObjectId) -> Song:
+    """The song, or the 404 of an unknown id."""
+    song = await repository.get_song(song_id)
+    if song is None:
+        raise song_not_found(song_id)
+    return song
+
+
+async def list_artists(sort: str, limit: int, cursor: str | None) -> tuple[list[Row], str | None]:
+    return await repository.list_artists(sort, limit, cursor)
 
 
 async def create_artist(data: ArtistCreate) -> Artist:
@@ -76,14 +102,47 @@ async def delete_song(song: Song, expected: int | None) -> None:
         raise song_not_found(song.id)
 
 
-async def list_songs(
-    filters: SongFilters, sort: str, limit: int, cursor: str | None
-) -> tuple[list[Row], str | None]:
-    if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
+def song_filters(query: SongListQuery) -> SongFilters:
+    """The plain filter values of a song-list query: the repository takes these, never
+    the HTTP query model (the admin explain diagnostic builds the same filters)."""
+    return SongFilters(
+        genre=query.genre,
+        artist_id=query.artist_id,
+        year_from=query.year_from,
+        year_to=query.year_to,
+        country=query.country,
+    )
+
+
+async def list_songs(query: SongListQuery) -> tuple[list[Row], str | None]:
+    if query.year_from and query.year_to and query.year_from > query.year_to:
         raise InvalidInputError(
             "year_from", "year_from must not be after year_to", location="query"
         )
-    return await repository.list_songs(filters, sort, limit, cursor)
+    return await repository.list_songs(song_filters(query), query.sort, query.limit, query.cursor)
+
+
+async def artist_songs(
+    artist: Artist, sort: str, limit: int, cursor: str | None
+) -> tuple[list[Row], str | None]:
+    return await repository.list_songs(SongFilters(artist_id=artist.id), sort, limit, cursor)
+
+
+async def songs_by_year(year: int, limit: int) -> list[Row]:
+    return await repository.songs_by_year(year, limit)
+
+
+async def search_songs_by_artist(
+    text: str, limit: int, *, text_search: bool
+) -> tuple[list[Row], str]:
+    """`text_search` is the server's capability; the answer names the strategy used."""
+    return await repository.search_songs_by_artist(text, limit, text_search=text_search)
+
+
+async def list_albums(
+    artist_id: PydanticObjectId | None, limit: int, cursor: str | None
+) -> tuple[list[Row], str | None]:
+    return await repository.list_albums(artist_id, limit, cursor)
 
 
 async def album_detail(album_id: str) -> tuple[dict[str, Any], list[Row]]:

@@ -8,13 +8,7 @@ from fastapi import Depends, Request
 from beatstream.auth.tokens import TokenCodec
 from beatstream.errors import AppError
 from beatstream.health.service import ReadinessProbe
-from beatstream.settings import Settings
-
-
-async def get_readiness_probe(request: Request) -> ReadinessProbe:
-    """The process-wide probe the lifespan created (see `beatstream.lifespan`)."""
-    probe: ReadinessProbe = request.state.readiness
-    return probe
+from beatstream.state import app_state, get_readiness_probe
 
 
 def _is_admin_token(authorization: str | None, tokens: TokenCodec) -> bool:
@@ -37,10 +31,10 @@ async def shows_detail(request: Request) -> bool:
     The address is the TCP peer unless it is a trusted proxy (`API_TRUSTED_PROXIES`),
     so a client cannot claim an internal one with `X-Forwarded-For`.
     """
-    if _is_admin_token(request.headers.get("authorization"), request.state.tokens):
+    state = app_state(request)
+    if _is_admin_token(request.headers.get("authorization"), state["tokens"]):
         return True
-    settings: Settings = request.state.settings
-    networks = settings.health.detail_networks
+    networks = state["settings"].health.detail_networks
     if not networks or request.client is None:
         return False
     try:

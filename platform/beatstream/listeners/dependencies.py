@@ -6,22 +6,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from beanie import PydanticObjectId
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path
 
 from beatstream.auth.dependencies import CurrentPrincipal
-from beatstream.listeners import repository, service
+from beatstream.listeners import service
 from beatstream.listeners.documents import Listener
 from beatstream.listeners.service import ListenerHooks
+from beatstream.state import get_listener_hooks
 
 ListenerId = Annotated[PydanticObjectId, Path(description="The listener's id (24 hex digits).")]
 SongId = Annotated[PydanticObjectId, Path(description="The song's id (24 hex digits).")]
 
 
 async def valid_listener_id(listener_id: ListenerId) -> Listener:
-    listener = await repository.get_listener(listener_id)
-    if listener is None:
-        raise service.listener_not_found(listener_id)
-    return listener
+    return await service.get_listener(listener_id)
 
 
 async def owned_listener(listener_id: ListenerId, principal: CurrentPrincipal) -> Listener:
@@ -39,11 +37,6 @@ async def existing_song_id(song_id: SongId) -> PydanticObjectId:
 
 OwnedListener = Annotated[Listener, Depends(owned_listener)]
 ExistingSongId = Annotated[PydanticObjectId, Depends(existing_song_id)]
-
-
-async def get_listener_hooks(request: Request) -> ListenerHooks:
-    hooks: ListenerHooks = request.state.listener_hooks
-    return hooks
 
 
 ListenerHooksDep = Annotated[ListenerHooks, Depends(get_listener_hooks)]

@@ -19,7 +19,7 @@ from beatstream.auth.dependencies import (
 from beatstream.common.concurrency import ExpectedVersion, matches_if_none_match, set_etag
 from beatstream.common.inputs import InputModel
 from beatstream.common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from beatstream.listeners import repository, service
+from beatstream.listeners import service
 from beatstream.listeners.dependencies import ExistingSongId, ListenerHooksDep, OwnedListener
 from beatstream.listeners.documents import Listener, PlayEvent
 from beatstream.listeners.schemas import (
@@ -165,7 +165,7 @@ async def listener_plays(
 ) -> Page[PlayOut]:
     """The listener's plays, newest first."""
     assert listener.id is not None
-    plays, next_cursor = await repository.plays_of_listener(listener.id, query.limit, query.cursor)
+    plays, next_cursor = await service.plays_of_listener(listener.id, query.limit, query.cursor)
     return _play_page(plays, next_cursor)
 
 
@@ -197,5 +197,5 @@ async def song_plays(
     song_id: ExistingSongId, query: Annotated[PlayPageQuery, Query()]
 ) -> Page[PlayOut]:
     """The song's plays, newest first. Admin only: each play names its listener."""
-    plays, next_cursor = await repository.plays_of_song(song_id, query.limit, query.cursor)
+    plays, next_cursor = await service.plays_of_song(song_id, query.limit, query.cursor)
     return _play_page(plays, next_cursor)

@@ -46,6 +46,14 @@ def listener_not_found(listener_id: PydanticObjectId) -> NotFoundError:
     return NotFoundError(f"no listener with id {listener_id}")
 
 
+async def get_listener(listener_id: PydanticObjectId) -> Listener:
+    """The listener, or the 404 of an unknown id."""
+    listener = await repository.get_listener(listener_id)
+    if listener is None:
+        raise listener_not_found(listener_id)
+    return listener
+
+
 def _action(data: ActionIn) -> SubscriptionAction:
     return SubscriptionAction(action=data.action, date=data.date or utcnow(), amount=data.amount)
 
@@ -203,3 +211,17 @@ async def require_song(song_id: PydanticObjectId) -> PydanticObjectId:
     if not await repository.existing_song_ids([song_id]):
         raise song_not_found(song_id)
     return song_id
+
+
+async def plays_of_listener(
+    listener_id: PydanticObjectId, limit: int, cursor: str | None
+) -> tuple[list[PlayEvent], str | None]:
+    """Newest first."""
+    return await repository.plays_of_listener(listener_id, limit, cursor)
+
+
+async def plays_of_song(
+    song_id: PydanticObjectId, limit: int, cursor: str | None
+) -> tuple[list[PlayEvent], str | None]:
+    """Newest first."""
+    return await repository.plays_of_song(song_id, limit, cursor)

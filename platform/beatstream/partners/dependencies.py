@@ -25,12 +25,11 @@ from beatstream.partners import service
 from beatstream.partners.schemas import VIEW_NAMES, PartnerKey
 from beatstream.ratelimit import (
     SCOPE_IP_COUNTED,
-    STATE_LIMITER,
-    RateLimiter,
     rate_limited,
     register_key_limiter,
     remember_headers,
 )
+from beatstream.state import find_key_cache, find_ratelimiter
 
 __all__ = [
     "PartnerDep",
@@ -39,9 +38,6 @@ __all__ = [
     "authenticated_partner",
     "require_view_scope",
 ]
-
-# Where the lifespan puts this process's `service.KeyCache`.
-STATE_KEY_CACHE = "key_cache"
 
 # `auto_error=False`: a missing header gets the same 401 body as a wrong key, from us.
 api_key_header = APIKeyHeader(
@@ -61,11 +57,9 @@ async def authenticated_partner(
     A request whose key fails counts against its client IP's anonymous limit instead:
     invalid keys cannot be sprayed at MongoDB faster than anonymous requests can.
     """
-    limiter: RateLimiter | None = getattr(request.state, STATE_LIMITER, None)
+    limiter = await find_ratelimiter(request)
     try:
-        partner, own_limit = await service.authenticate(
-            presented, getattr(request.state, STATE_KEY_CACHE, None)
-        )
+        partner, own_limit = await service.authenticate(presented, await find_key_cache(request))
     except UnauthorizedError:
         if limiter is not None and not request.scope.get(SCOPE_IP_COUNTED):
             address = request.client.host if request.client else "unknown"
@@ -89,7 +83,7 @@ PartnerDep = Annotated[PartnerKey, Depends(authenticated_partner)]
 async def _key_required(request: Request) -> None:
     await service.authenticate(
         request.headers.get(api_key_header.model.name),
-        getattr(request.state, STATE_KEY_CACHE, None),
+        await find_key_cache(request),
     )
 
 

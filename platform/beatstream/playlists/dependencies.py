@@ -8,24 +8,20 @@ from beanie import PydanticObjectId
 from fastapi import Depends, Path
 
 from beatstream.auth.dependencies import CurrentPrincipal
-from beatstream.playlists import repository
+from beatstream.playlists import service
 from beatstream.playlists.documents import Playlist
-from beatstream.playlists.service import playlist_not_found, require_editable
 
 PlaylistId = Annotated[PydanticObjectId, Path(description="The playlist's id (24 hex digits).")]
 
 
 async def valid_playlist_id(playlist_id: PlaylistId) -> Playlist:
-    playlist = await repository.get_playlist(playlist_id)
-    if playlist is None:
-        raise playlist_not_found(playlist_id)
-    return playlist
+    return await service.get_playlist(playlist_id)
 
 
 async def owned_playlist(playlist_id: PlaylistId, principal: CurrentPrincipal) -> Playlist:
     """A playlist its owner (or an admin) may change; see `service.require_editable`."""
     playlist = await valid_playlist_id(playlist_id)
-    require_editable(playlist, principal)
+    service.require_editable(playlist, principal)
     return playlist
 
 

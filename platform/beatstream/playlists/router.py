@@ -10,7 +10,7 @@ from beatstream.auth.dependencies import AUTH_RESPONSES, OptionalPrincipal
 from beatstream.common.concurrency import ExpectedVersion, set_etag
 from beatstream.common.pagination import Page, PageQuery
 from beatstream.listeners.dependencies import OwnedListener
-from beatstream.playlists import repository, service
+from beatstream.playlists import service
 from beatstream.playlists.dependencies import OwnedPlaylist, PlaylistId
 from beatstream.playlists.documents import MAX_SONGS
 from beatstream.playlists.schemas import (
@@ -64,7 +64,7 @@ async def list_playlists(
     listener: OwnedListener, query: Annotated[PageQuery, Query()]
 ) -> Page[PlaylistOut]:
     assert listener.id is not None
-    playlists, next_cursor = await repository.list_owner_playlists(
+    playlists, next_cursor = await service.list_owner_playlists(
         listener.id, query.limit, query.cursor
     )
     return Page[PlaylistOut](

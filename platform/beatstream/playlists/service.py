@@ -45,6 +45,21 @@ def require_editable(playlist: Playlist, principal: Principal) -> None:
     raise ForbiddenError("only the playlist's owner may change it")
 
 
+async def get_playlist(playlist_id: PydanticObjectId) -> Playlist:
+    """The playlist, or the 404 of an unknown id."""
+    playlist = await repository.get_playlist(playlist_id)
+    if playlist is None:
+        raise playlist_not_found(playlist_id)
+    return playlist
+
+
+async def list_owner_playlists(
+    owner_id: PydanticObjectId, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first, private ones included: the caller has proven ownership."""
+    return await repository.list_owner_playlists(owner_id, limit, cursor)
+
+
 async def create_playlist(owner_id: PydanticObjectId, data: PlaylistCreate) -> Playlist:
     return await repository.insert_playlist(Playlist(owner_id=owner_id, **data.model_dump()))
 

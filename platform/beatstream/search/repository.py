@@ -9,7 +9,6 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_bulk
 
-from beatstream.search.schemas import SearchQuery
 from beatstream.search.transform import song_document
 
 SEARCH_FIELDS = ["title^3", "artist_name^2", "album_title"]
@@ -21,7 +20,20 @@ HIGHLIGHT = {
 SOURCE = ["id", "title", "artist_id", "artist_name", "genre", "album_title", "release_year"]
 
 
-def _filters(params: SearchQuery) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class SongSearch:
+    """One page's search as plain values: the repository knows no HTTP query model (the
+    service builds this from one; the cursor is already decoded into `search_after`)."""
+
+    q: str | None
+    genre: str | None
+    year_from: int | None
+    year_to: int | None
+    country: str | None
+    limit: int
+
+
+def _filters(params: SongSearch) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
     if params.genre is not None:
         filters.append({"term": {"genre": params.genre}})
@@ -37,7 +49,7 @@ def _filters(params: SearchQuery) -> list[dict[str, Any]]:
     return filters
 
 
-def search_body(params: SearchQuery, search_after: list[Any] | None) -> dict[str, Any]:
+def search_body(params: SongSearch, search_after: list[Any] | None) -> dict[str, Any]:
     """User text only ever goes into `multi_match`, which does not parse query syntax,
     so `AND`, `*`, `field:value` or unbalanced quotes are just words to match."""
     must: list[dict[str, Any]] = []
@@ -76,7 +88,7 @@ def search_body(params: SearchQuery, search_after: list[Any] | None) -> dict[str
 
 
 async def search_songs(
-    es: AsyncElasticsearch, alias: str, params: SearchQuery, search_after: list[Any] | None
+    es: AsyncElasticsearch, alias: str, params: SongSearch, search_after: list[Any] | None
 ) -> Mapping[str, Any]:
     response = await es.search(index=alias, **search_body(params, search_after))
     body: Mapping[str, Any] = response.body

@@ -57,8 +57,20 @@ def _hit(hit: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _song_search(params: SearchQuery) -> repository.SongSearch:
+    return repository.SongSearch(
+        q=params.q,
+        genre=params.genre,
+        year_from=params.year_from,
+        year_to=params.year_to,
+        country=params.country,
+        limit=params.limit,
+    )
+
+
 async def search_songs(es: AsyncElasticsearch, alias: str, params: SearchQuery) -> SearchResult:
-    response = await repository.search_songs(es, alias, params, decode_cursor(params))
+    search_after = decode_cursor(params)
+    response = await repository.search_songs(es, alias, _song_search(params), search_after)
     hits = response["hits"]["hits"]
     total = response["hits"]["total"]
     aggs = response.get("aggregations", {})

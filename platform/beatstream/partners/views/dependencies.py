@@ -8,21 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from beatstream.partners.views.definitions import ActiveViews
 from beatstream.partners.views.pseudonyms import Pseudonyms
-
-
-async def get_active_views(request: Request) -> ActiveViews:
-    views: ActiveViews = request.state.views
-    return views
-
-
-async def get_pseudonyms(request: Request) -> Pseudonyms:
-    pseudonyms: Pseudonyms = request.state.pseudonyms
-    return pseudonyms
-
+from beatstream.state import get_active_views, get_pseudonyms
 
 ViewsDep = Annotated[ActiveViews, Depends(get_active_views)]
 PseudonymsDep = Annotated[Pseudonyms, Depends(get_pseudonyms)]
