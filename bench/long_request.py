@@ -41,14 +41,19 @@ LONG = f"{LIVE}?x=" + "a" * LETTERS
 
 @contextlib.contextmanager
 def _code_at(rev: str) -> Iterator[str]:
-    """`platform/` as of `rev` in a scratch folder: the path to put on PYTHONPATH."""
+    """The service as of `rev` in a scratch folder: the PYTHONPATH that runs it.
+
+    `platform/` and the top-level packages it imports (`pipelines`, `seed`) come from
+    the same commit, so an old service never meets newer pipeline code."""
     repo = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="bench-before-") as folder:
         archive = subprocess.run(
-            ["git", "-C", str(repo), "archive", rev, "platform"], check=True, capture_output=True
+            ["git", "-C", str(repo), "archive", rev, "platform", "pipelines", "seed"],
+            check=True,
+            capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-        yield str(Path(folder) / "platform")
+        yield os.pathsep.join([str(Path(folder) / "platform"), folder])
 
 
 async def _timed(http: httpx.AsyncClient, path: str) -> tuple[float, int]:
