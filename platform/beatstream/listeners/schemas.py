@@ -60,7 +60,38 @@ def _utc_past_instant(value: datetime) -> datetime:
 # Not whitespace: `\s` plus what only one of Python and JSON Schema (ECMA-262) counts
 # as whitespace, so the server and a client validating against the document agree.
 _EMAIL_PART = r"[^@\s\x1c-\x1f\x85\ufeff]+"
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# What `strip_whitespace` trims (pydantic-core uses Rust's `str::trim`: Unicode
+# White_Space): a name needs one character outside it. Spelled out rather than `\s`
+# because Python, Rust and JSON Schema (ECMA-262) each count a different set as
+# whitespace, and the document must say exactly what the server accepts.
+_NOT_TRIMMED = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NAME_MAX = 200
+
+
+def _name_length(value: object) -> object:
+    """The length limit holds for the name as sent, as the document says (`maxLength`
+    counts the characters sent; `max_length` here would count them after trimming)."""
+    if isinstance(value, str) and len(value) > NAME_MAX:
+        raise ValueError(f"String should have at most {NAME_MAX} characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    # After the constraints in this list, so it runs first, on the name as sent.
+    BeforeValidator(_name_length),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": NAME_MAX,
+            "pattern": _NOT_TRIMMED,
+            "description": "Trimmed; at least one character that is not whitespace.",
+            "examples": ["Ada Lovelace"],
+        }
+    ),
+]
 Email = Annotated[
     str,
     StringConstraints(
