@@ -60,27 +60,34 @@ def _utc_past_instant(value: datetime) -> datetime:
 # Not whitespace: `\s` plus what only one of Python and JSON Schema (ECMA-262) counts
 # as whitespace, so the server and a client validating against the document agree.
 _EMAIL_PART = r"[^@\s\x1c-\x1f\x85\ufeff]+"
+_EMAIL = rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}"
 # What `strip_whitespace` trims (pydantic-core uses Rust's `str::trim`: Unicode
-# White_Space): a name needs one character outside it. Spelled out rather than `\s`
-# because Python, Rust and JSON Schema (ECMA-262) each count a different set as
-# whitespace, and the document must say exactly what the server accepts.
-_NOT_TRIMMED = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# White_Space). Spelled out rather than `\s` because Python, Rust and JSON Schema each
+# count a different set as whitespace, and the document must say exactly what the
+# server accepts: a name needs one character outside it; an email may have it around.
+_TRIMMED = r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_NOT_TRIMMED = "[^" + _TRIMMED[1:]
 NAME_MAX = 200
+EMAIL_MAX = 254
 
 
-def _name_length(value: object) -> object:
-    """The length limit holds for the name as sent, as the document says (`maxLength`
-    counts the characters sent; `max_length` here would count them after trimming)."""
-    if isinstance(value, str) and len(value) > NAME_MAX:
-        raise ValueError(f"String should have at most {NAME_MAX} characters")
-    return value
+def _sent_at_most(limit: int) -> BeforeValidator:
+    """A length limit on the text as sent, as the document says (`maxLength` counts the
+    characters sent; `max_length` after `strip_whitespace` would count them trimmed).
+    Listed after the constraints, so it runs before them."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"String should have at most {limit} characters")
+        return value
+
+    return BeforeValidator(check)
 
 
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1),
-    # After the constraints in this list, so it runs first, on the name as sent.
-    BeforeValidator(_name_length),
+    _sent_at_most(NAME_MAX),
     WithJsonSchema(
         {
             "type": "string",
@@ -94,13 +101,17 @@ Name = Annotated[
 ]
 Email = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
-        max_length=254,
-        pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$",
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=rf"^{_EMAIL}$"),
+    _sent_at_most(EMAIL_MAX),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": EMAIL_MAX,
+            "pattern": rf"^{_TRIMMED}*{_EMAIL}{_TRIMMED}*$",
+            "description": "Trimmed and stored lower-cased; unique.",
+            "examples": ["ada@example.com"],
+        }
     ),
-    Field(examples=["ada@example.com"], description="Stored lower-cased; unique."),
 ]
 YearOfBirth = Annotated[
     int,

@@ -14,7 +14,7 @@ import re
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from beatstream.listeners.schemas import NAME_MAX, Name
+from beatstream.listeners.schemas import NAME_MAX, Email, Name
 
 NAME = TypeAdapter(Name)
 SCHEMA = NAME.json_schema()
@@ -54,3 +54,36 @@ def test_a_one_character_name_is_accepted_exactly_when_the_pattern_says_so() -> 
 def test_the_length_limit_counts_the_name_as_sent(sent: str, accepted: bool) -> None:
     assert SCHEMA["maxLength"] == NAME_MAX
     assert _accepted(sent) is accepted
+
+
+EMAIL = TypeAdapter(Email)
+EMAIL_SCHEMA = EMAIL.json_schema()
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "ada@example.com",
+        "  Ada@Example.COM\u3000",
+        "\fada@example.com",
+        "ada @example.com",
+        "ada@example",
+        "\ufeffada@example.com",
+        "\x1cada@example.com",
+        " " * 10 + "a@b.c" + "x" * 240,
+        "a@b.c" + "x" * 249,
+    ],
+)
+def test_an_email_is_accepted_exactly_when_the_document_says_so(sent: str) -> None:
+    """Trimmed like a name; the pattern allows the trimmed blanks around it, the length
+    counts them."""
+    try:
+        EMAIL.validate_python(sent)
+    except ValidationError:
+        accepted = False
+    else:
+        accepted = True
+    documented = (
+        bool(re.search(EMAIL_SCHEMA["pattern"], sent)) and len(sent) <= EMAIL_SCHEMA["maxLength"]
+    )
+    assert accepted is documented
