@@ -41,10 +41,11 @@ LONG = f"{LIVE}?x=" + "a" * LETTERS
 
 @contextlib.contextmanager
 def _code_at(rev: str) -> Iterator[str]:
-    """The service as of `rev` in a scratch folder: the PYTHONPATH that runs it.
+    """The service as of `rev` in a scratch folder, which the server runs in.
 
     `platform/` and the top-level packages it imports (`pipelines`, `seed`) come from
-    the same commit, so an old service never meets newer pipeline code."""
+    the same commit, so an old service never meets newer pipeline code (`python -m`
+    puts its working folder first on the import path, hence the folder)."""
     repo = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="bench-before-") as folder:
         archive = subprocess.run(
@@ -53,7 +54,7 @@ def _code_at(rev: str) -> Iterator[str]:
             capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-        yield os.pathsep.join([str(Path(folder) / "platform"), folder])
+        yield folder
 
 
 async def _timed(http: httpx.AsyncClient, path: str) -> tuple[float, int]:
@@ -95,15 +96,16 @@ def run() -> Path:
     env = process_env(settings, LOG_LEVEL="INFO", ELASTICSEARCH_MANAGE_INDICES="false")
     rows = []
     try:
-        with _code_at(BEFORE_REV) as before_path:
-            for name, extra in (
-                (f"before ({BEFORE_REV})", {"PYTHONPATH": before_path}),
-                ("after (working tree)", {}),
+        with _code_at(BEFORE_REV) as before:
+            before_path = os.pathsep.join([str(Path(before) / "platform"), before])
+            for name, extra, cwd in (
+                (f"before ({BEFORE_REV})", {"PYTHONPATH": before_path}, before),
+                ("after (working tree)", {}, None),
                 # The URL cap lifted: the long line reaches the app and the access log,
                 # so this row is the redaction fix alone.
-                ("after, API_MAX_URL_BYTES=65536", {"API_MAX_URL_BYTES": "65536"}),
+                ("after, API_MAX_URL_BYTES=65536", {"API_MAX_URL_BYTES": "65536"}, None),
             ):
-                with served({**env, **extra}) as base_url:
+                with served({**env, **extra}, cwd=cwd) as base_url:
                     rows.append({"code": name, **asyncio.run(_measure(base_url))})
     finally:
         drop_scratch_db(settings)

@@ -26,11 +26,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(args: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """`python -m <args> --port <free port>` in its own process, once `/health/live`
-    answers: yields (base URL, pid); stopped when the block ends."""
+def serving(
+    args: list[str], env: dict[str, str], cwd: str | None = None
+) -> Iterator[tuple[str, int]]:
+    """`python -m <args> --port <free port>` in its own process (in `cwd`, which `-m`
+    puts first on the import path), once `/health/live` answers: yields (base URL,
+    pid); stopped when the block ends."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", *args, "--port", str(port)], env=env)
+    process = subprocess.Popen([sys.executable, "-m", *args, "--port", str(port)], env=env, cwd=cwd)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -50,9 +53,10 @@ def serving(args: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
 
 
 @contextlib.contextmanager
-def served(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+def served(env: dict[str, str], workers: int = 1, cwd: str | None = None) -> Iterator[str]:
     """`beatstream serve` in its own process on a free port; yields its base URL."""
-    with serving(["beatstream", "serve", "--workers", str(workers)], env) as (base_url, _pid):
+    args = ["beatstream", "serve", "--workers", str(workers)]
+    with serving(args, env, cwd) as (base_url, _pid):
         yield base_url
 
 
