@@ -36,8 +36,7 @@ from bson import ObjectId
 from elasticsearch.helpers import async_bulk
 from pymongo import AsyncMongoClient
 
-from beatstream.search.indices import SONGS, drop_prefix
-from beatstream.search.transform import song_document
+from beatstream.search.indices import SONGS, drop_prefix, song_document
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client, create_redis_client
 from bench import report

@@ -16,8 +16,12 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from beatstream.search.indices import SONGS, create_songs_index, ensure_search_indices
-from beatstream.search.transform import song_document
+from beatstream.search.indices import (
+    SONGS,
+    create_songs_index,
+    ensure_search_indices,
+    song_document,
+)
 from bench import report
 from bench.support.stores import scratch_stores
 from pipelines.reindex import reindex_songs

@@ -20,8 +20,7 @@ from bson import ObjectId
 from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.search.indices import SONGS
-from beatstream.search.transform import song_document
+from beatstream.search.indices import SONGS, song_document
 from beatstream.settings import ElasticsearchSettings
 from pipelines.bulk import index_action
 from pipelines.sync import SongSync

@@ -24,9 +24,9 @@ from beatstream.search.indices import (
     alias_targets,
     create_songs_index,
     finish_bulk_load,
+    song_document,
     swap_alias,
 )
-from beatstream.search.transform import song_document
 from beatstream.settings import ElasticsearchSettings
 from pipelines import dead_letters
 from pipelines.bulk import BulkResult, index_action, send_chunks

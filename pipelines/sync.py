@@ -39,8 +39,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from beatstream.cache.namespaces import CacheNamespace
 from beatstream.cache.store import ResponseCache
-from beatstream.search.indices import SONGS
-from beatstream.search.transform import song_document
+from beatstream.search.indices import SONGS, song_document
 from beatstream.settings import ElasticsearchSettings
 from beatstream.stores.capabilities import ServerCapabilities
 from pipelines import checkpoints, dead_letters

@@ -25,8 +25,7 @@ from elasticsearch import AsyncElasticsearch, NotFoundError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.cache.namespaces import CacheNamespace
-from beatstream.search.indices import plays_alias, plays_generation, plays_index
-from beatstream.search.transform import play_document
+from beatstream.search.indices import play_document, plays_alias, plays_generation, plays_index
 from pipelines import checkpoints, dead_letters
 from pipelines.bulk import BulkResult, item_failures
 from pipelines.checkpoints import Checkpoint

@@ -16,13 +16,13 @@ from beatstream.search.indices import (
     PLAY_MAPPINGS,
     alias_targets,
     ensure_search_indices,
+    play_document,
     plays_alias,
     plays_generation,
     plays_generation_of,
     plays_index,
     plays_indices,
 )
-from beatstream.search.transform import play_document
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument
 from pipelines.reindex import ReindexError

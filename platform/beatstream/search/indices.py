@@ -1,4 +1,6 @@
-"""The Elasticsearch index layer: explicit mappings, versioned indices behind aliases.
+"""The Elasticsearch index layer: explicit mappings, versioned indices behind aliases,
+and the document each index holds (`song_document`, `play_document`: the one
+MongoDB-row transformation, for the API, the sync, the rebuilds and tests alike).
 
 Readers and writers address aliases (`{prefix}-songs`), never physical indices
 (`{prefix}-songs-v1`). A mapping change bumps the version: start-up (or a reindex)
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -352,3 +355,47 @@ async def drop_prefix(es: AsyncElasticsearch, prefix: str) -> None:
     templates = await es.options(ignore_status=404).indices.get_index_template(name=f"{prefix}*")
     for template in templates.get("index_templates", []):
         await es.indices.delete_index_template(name=template["name"])
+
+
+# The documents the indices hold ---------------------------------------------------
+
+
+def song_document(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A song row as stored in MongoDB (`_id`, embedded album and artist) to its search form.
+
+    Suggest inputs include every word suffix of the title ("Uptown Funk" and "Funk"),
+    so typing the start of any word finds the song.
+    """
+    title = str(row["title"])
+    words = title.split()
+    views = {code: int(count) for code, count in dict(row.get("views_per_country") or {}).items()}
+    artist = row["artist"]
+    return {
+        "id": str(row["_id"]),
+        "title": title,
+        "artist_id": str(artist["id"]),
+        "artist_name": artist["name"],
+        "genre": row["genre"],
+        "album_title": row["album"]["title"],
+        "release_year": row["album"]["release_year"],
+        "duration_s": row.get("duration_s"),
+        "views_per_country": views,
+        "total_views": sum(views.values()),
+        "suggest_song": {"input": [" ".join(words[i:]) for i in range(len(words))] or [title]},
+        "suggest_artist": {"input": [artist["name"]]},
+        "created_at": row.get("created_at"),
+        "updated_at": row.get("updated_at"),
+    }
+
+
+def play_document(row: Mapping[str, Any], song: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A play event, with the song's artist and genre copied in for analytics."""
+    return {
+        "listener_id": str(row["listener_id"]),
+        "song_id": str(row["song_id"]),
+        "artist_id": str(song["artist"]["id"]) if song else None,
+        "genre": song["genre"] if song else None,
+        "country": row["country"],
+        "played_at": row["played_at"],
+        "ms_played": row["ms_played"],
+    }

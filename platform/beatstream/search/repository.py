@@ -9,7 +9,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_bulk
 
-from beatstream.search.transform import song_document
+from beatstream.search.indices import song_document
 
 SEARCH_FIELDS = ["title^3", "artist_name^2", "album_title"]
 HIGHLIGHT = {

@@ -16,8 +16,7 @@ from bson import ObjectId
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_bulk
 
-from beatstream.search.indices import SONGS, plays_index
-from beatstream.search.transform import play_document, song_document
+from beatstream.search.indices import SONGS, play_document, plays_index, song_document
 from seed.builders import COUNTRIES, artist_payload, song_payload
 
 Row = dict[str, Any]
