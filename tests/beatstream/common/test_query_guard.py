@@ -33,7 +33,7 @@ async def test_operator_shaped_keys_are_refused_naming_the_key(key: str) -> None
         await reject_operator_query_keys(_request({"limit": "5", key: "1"}))
     assert excinfo.value.field == key
     assert excinfo.value.extra["errors"] == [
-        {"field": key, "in": "body", "message": REASON, "type": "value_error"}
+        {"field": key, "in": "query", "message": REASON, "type": "value_error"}
     ]
 
 
