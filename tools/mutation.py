@@ -44,6 +44,7 @@ TARGETS: dict[str, list[str]] = {
 TESTS = [
     "tests/beatstream/test_redact.py",
     "tests/beatstream/test_redact_mutants.py",
+    "tests/beatstream/test_redact_linear.py",
     "tests/beatstream/common/test_query_guard.py",
     "tests/beatstream/common/test_pagination.py",
     "tests/beatstream/thirdparty/test_pseudonyms.py",
@@ -99,7 +100,14 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
 }
 
 NAMED_STAGE = ROOT / "build" / "mutation-named"
-REDACT_TESTS = ["tests/beatstream/test_redact.py", "tests/beatstream/test_redact_mutants.py"]
+# A fixed Hypothesis seed: the property tests of redaction run against the mutants too,
+# and a mutant must be killed (or survive) the same way on every run.
+PYTEST_ARGS = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q", "--hypothesis-seed=0"]
+REDACT_TESTS = [
+    "tests/beatstream/test_redact.py",
+    "tests/beatstream/test_redact_mutants.py",
+    "tests/beatstream/test_redact_linear.py",
+]
 GUARD_TESTS = [
     "tests/beatstream/common/test_query_guard.py",
     "tests/beatstream/common/test_query_guard_route.py",
@@ -121,23 +129,100 @@ class Named:
     tests: list[str]
 
 
+_KEYS = ("password", "passwd", "pwd", "pass", "secret", "token", "api_key", "apikey", "access_key")
 NAMED: list[Named] = [
+    # The key list is three things now: `_KEY` (the words), `_KEY_LENGTHS` (the window
+    # the scanner accepts) and `_KEY_LAST` (a `=` is only an anchor after a key's last
+    # letter). Dropping a key from any of them must be caught.
     *(
-        Named(f"redact: `{key}` dropped from the key list", "redact", old, new, REDACT_TESTS)
-        for key, old, new in [
-            ("token", "|token|", "|"),
-            ("api_key", "|api_key|", "|"),
-            ("secret", "|secret|", "|"),
-            ("access_key", "|access_key)", ")"),
+        Named(
+            f"redact: `{key}` dropped from the key list",
+            "redact",
+            f'_KEY = re.compile(r"{"|".join(_KEYS)}"',
+            f'_KEY = re.compile(r"{"|".join(k for k in _KEYS if k != key)}"',
+            REDACT_TESTS,
+        )
+        for key in ("token", "api_key", "secret", "access_key")
+    ),
+    *(
+        Named(f"redact: key length {length} dropped ({keys})", "redact", old, new, REDACT_TESTS)
+        for length, keys, old, new in [
+            (5, "token", "{3, 4, 5, 6,", "{3, 4, 6,"),
+            (6, "secret, passwd, apikey", "{3, 4, 5, 6, 7,", "{3, 4, 5, 7,"),
+            (7, "api_key", "6, 7, 8, 10}", "6, 8, 10}"),
+            (10, "access_key", "7, 8, 10}", "7, 8}"),
         ]
     ),
-    Named("redact: case-sensitive", "redact", "re.IGNORECASE", "0", REDACT_TESTS),
+    *(
+        Named(
+            f"redact: `{letter}` dropped from `_KEY_LAST` ({keys})",
+            "redact",
+            old,
+            new,
+            REDACT_TESTS,
+        )
+        for letter, keys, old, new in [
+            ("n", "token", '"dstnyDSTNY', '"dstyDSTNY'),
+            ("t", "secret", '"dstnyDSTNY', '"dsnyDSTNY'),
+            ("y", "apikey, api_key, access_key", '"dstnyDSTNY', '"dstnDSTNY'),
+            ("\\u017f (long s)", "pass matched by re.IGNORECASE", "DSTNY\\u017f", "DSTNY"),
+        ]
+    ),
+    Named(
+        "redact: case-sensitive keys",
+        "redact",
+        'access_key", re.IGNORECASE)',
+        'access_key", 0)',
+        REDACT_TESTS,
+    ),
+    Named(
+        "redact: case-sensitive last-letter filter",
+        "redact",
+        '"dstnyDSTNY\\u017f"',
+        '"dstny"',
+        REDACT_TESTS,
+    ),
     Named("redact: values stop only at &", "redact", r"[^&;#\s]*", "[^&]*", REDACT_TESTS),
     Named(
         "redact: only lines holding `://` are searched",
         "redact",
         'if "://" not in text and "=" not in text:',
         'if "://" not in text:',
+        REDACT_TESTS,
+    ),
+    Named(
+        "redact: key window one short (no room for `access_key`'s delimiter)",
+        "redact",
+        "equals - _KEY_MAX - 1)",
+        "equals - _KEY_MAX)",
+        REDACT_TESTS,
+    ),
+    Named(
+        "redact: URL passwords only searched when the text starts with `@`",
+        "redact",
+        'if "@" in text:',
+        'if text.startswith("@"):',
+        REDACT_TESTS,
+    ),
+    Named(
+        "redact: the next `@` looked up past the one an earlier anchor found",
+        "redact",
+        "if at < anchor + 3:",
+        "if True:",
+        REDACT_TESTS,
+    ),
+    Named(
+        "redact: no stop when no `@` follows (a find per anchor: quadratic)",
+        "redact",
+        "            if at < 0:\n                break",
+        "            if at < 0:\n                continue",
+        REDACT_TESTS,
+    ),
+    Named(
+        "redact: the `@` found again from every anchor (quadratic)",
+        "redact",
+        '        if at < anchor + 3:\n            at = text.find("@", max(at + 1, anchor + 3))',
+        '        if True:\n            at = text.find("@", anchor + 3)',
         REDACT_TESTS,
     ),
     Named(
@@ -200,7 +285,7 @@ def _mutmut_section() -> str:
         'source_paths = ["src/beatstream"]\n'
         f"only_mutate = {json.dumps(files)}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(TESTS)}\n"
-        'pytest_add_cli_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]\n'
+        f"pytest_add_cli_args = {json.dumps(PYTEST_ARGS)}\n"
         "use_git_change_detection = false\n"
     )
 
@@ -296,7 +381,7 @@ def report(scores: dict[str, dict[str, int]]) -> bool:
 def _pytest(tests: list[str]) -> int:
     env = {**os.environ, "PYTHONPATH": str(NAMED_STAGE / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", *tests],
+        [sys.executable, "-m", "pytest", "-x", *PYTEST_ARGS, *tests],
         cwd=NAMED_STAGE,
         env=env,
         capture_output=True,
@@ -329,6 +414,7 @@ def named() -> bool:
         source = path.read_text()
         if source.count(mutant.old) != 1:
             print(f"  n/a      {mutant.what} (the code changed: update the mutant)")
+            ok = False
             continue
         path.write_text(source.replace(mutant.old, mutant.new))
         try:
