@@ -66,6 +66,21 @@ TESTS = [
 _PADDING = "pads 3 where 1 is due; the lenient base64 decoder ignores surplus '='"
 _STRICT = "the keystream is always cut to the data's length, so zip's `strict` never fires"
 _INNER = "the ValueError is caught in the same function and replaced; its text is never seen"
+_NO_KEY_AT_0 = "an anchor at 0 has nothing before it (no scheme, no key): never a match"
+_FILTER = (
+    "the `_KEY_LAST` test is a shortcut: a `=` it lets through is refused by `_KEY` a few"
+    " lines on (a key of length 0 or one ending in another letter)"
+)
+_JOIN = "with nothing masked, the join of no parts plus text[0:] is the text itself"
+_AT = (
+    "`at` only lets the scan stop early when no `@` follows the anchor (no password can"
+    " match then); a stale, earlier, later-but-still-first or last `@` stops it no later"
+    " than that, and matching never reads `at`"
+)
+_BEFORE_AT = (
+    "a `@` follows the anchor (else the scan stopped) and the run stops at it, so the run"
+    " ends before `n`: `== n` never happens"
+)
 EQUIVALENT: dict[str, tuple[str, str]] = {
     "beatstream.common.pagination.x_decode_cursor__mutmut_6": (
         '"=" * (+len(cursor) % 4)',
@@ -98,6 +113,61 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     "beatstream.thirdparty.pseudonyms.xǁPseudonymsǁephemeral__mutmut_9": (
         "token_bytes(33)",
         "a 33-byte random secret is as good as a 32-byte one; only >= 32 is required",
+    ),
+    # redact.py: the scanner. Output is pinned against the old regexes by property
+    # tests (test_redact_linear.py), which every one of these passes.
+    "beatstream.redact.x__mask_params__mutmut_5": ("pos = 1", _NO_KEY_AT_0),
+    "beatstream.redact.x__mask_params__mutmut_16": (
+        "pos = equals + 2",
+        "skips the character after a `=`; a `=` there follows a `=`, not a key's last letter",
+    ),
+    "beatstream.redact.x__mask_params__mutmut_17": ("equals == 0 and text", _FILTER),
+    "beatstream.redact.x__mask_params__mutmut_19": ("equals == 1 or", _FILTER),
+    "beatstream.redact.x__mask_params__mutmut_31": (
+        "equals - _KEY_MAX - 2",
+        "a wider window only adds a delimiter 11 back, a key length not in _KEY_LENGTHS",
+    ),
+    "beatstream.redact.x__mask_params__mutmut_35": (
+        "text.rfind(d, None, equals)",
+        "the last delimiter is the same or lies before the previous value's end, where the"
+        " key would hold its `#` or blank; the work grows, but the meter charges the window",
+    ),
+    "beatstream.redact.x__mask_params__mutmut_66": (
+        "_run_end(_VALUE, text, equals - 1)",
+        "the run also covers the key's last letter and the `=`, neither a value stop",
+    ),
+    "beatstream.redact.x__mask_params__mutmut_74": ("if (out) or True else", _JOIN),
+    "beatstream.redact.x__mask_userinfo__mutmut_5": ("pos = 1", _NO_KEY_AT_0),
+    "beatstream.redact.x__mask_userinfo__mutmut_7": ("at = +1", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_8": ("at = -2", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_20": (
+        "pos = anchor + 2",
+        "no `://` starts at anchor + 1: that character is `/`",
+    ),
+    "beatstream.redact.x__mask_userinfo__mutmut_21": ("if at <= anchor + 3:", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_22": ("if at < anchor - 3:", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_23": ("if at < anchor + 4:", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_26": ('text.find("@", None)', _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_28": ('text.find("@", )', _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_29": ('text.rfind("@", max(at + 1', _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_35": ("max(at - 1, anchor + 3)", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_36": ("max(at + 2, anchor + 3)", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_37": ("max(at + 1, anchor - 3)", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_38": ("max(at + 1, anchor + 4)", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_39": ("if at <= 0:", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_40": ("if at < 1:", _AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_44": (
+        "while start >= copied and",
+        "the walk back stops at the `@` at `copied` (not a scheme character) or, from 0,"
+        " wraps to the text's end and stops at the anchor's `:`; the letter search clamps"
+        " a negative start to 0, the same run",
+    ),
+    "beatstream.redact.x__mask_userinfo__mutmut_70": ("if user_end > n or", _BEFORE_AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_84": ("if password_end > n or", _BEFORE_AT),
+    "beatstream.redact.x__mask_userinfo__mutmut_94": ("if (out) or True else", _JOIN),
+    "beatstream.redact.x__run_end__mutmut_7": (
+        "if (match) or True else",
+        "a `*` run always matches, so `match` is never None",
     ),
     "beatstream.ratelimit.x__verified_subject__mutmut_9": (
         'decode("LATIN-1")',
