@@ -89,6 +89,7 @@ ADVERSARIAL = {
     "secrets back to back": lambda n: "?token=" * (n // 7),
     "values with =": lambda n: "?token=" + "=a" * (n // 2),
     "scheme runs, @ at the end": lambda n: "a://" * (n // 4) + "@",
+    "scheme runs after the only @": lambda n: "@" + "a://" * (n // 4),
     "open userinfo, @ at the end": lambda n: "a://u:p/" * (n // 8) + "@",
     "letters before ://, @ at the end": lambda n: "a" * n + "://u:@",
     "passwords back to back": lambda n: "a://u:p@" * (n // 8),

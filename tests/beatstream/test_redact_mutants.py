@@ -90,3 +90,21 @@ def test_a_url_password_is_masked_whatever_the_scheme_and_the_rest_is_kept() -> 
     assert redact_text(text) == (
         "to amqp+ssl://svc:***@mq:5671/vhost and redis://:***@r:6379?password=***&db=1"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An empty password is still a password field: `user:@` becomes `user:***@`.
+        ("redis://u:@h:6379", "redis://u:***@h:6379"),
+        # The password stops at `/`: an `@` after one is no userinfo.
+        ("a://u:/@h", "a://u:/@h"),
+        # A scheme needs a letter; one of digits only, even after a letter, is none.
+        ("a 1://u:p@h", "a 1://u:p@h"),
+        # A `://` at the very start or without a scheme does not end the search.
+        ("://x and redis://u:p@h", "://x and redis://u:***@h"),
+        ("1://x and redis://u:p@h", "1://x and redis://u:***@h"),
+    ],
+)
+def test_url_passwords_at_the_edges_of_the_userinfo_grammar(text: str, expected: str) -> None:
+    assert redact_text(text) == expected

@@ -48,6 +48,7 @@ def test_foreign_cursors_are_refused_by_name(cursor: str) -> None:
     with pytest.raises(InvalidInputError) as excinfo:
         decode_cursor(cursor, BY_TITLE)
     assert excinfo.value.field == "cursor"
+    assert excinfo.value.extra["errors"][0]["in"] == "query"
 
 
 def test_after_cursor_uses_the_id_as_tie_breaker() -> None:
@@ -108,6 +109,7 @@ def test_a_cursor_of_another_sort_is_refused_naming_the_sort() -> None:
     with pytest.raises(InvalidInputError) as excinfo:
         decode_cursor(cursor, BY_TITLE)
     assert excinfo.value.field == "cursor"
+    assert excinfo.value.extra["errors"][0]["in"] == "query"
     assert excinfo.value.extra["errors"][0]["message"] == (
         "this cursor belongs to sort '-created_at'"
     )
@@ -130,6 +132,7 @@ def test_malformed_payloads_are_refused_as_foreign(payload: bytes) -> None:
         decode_cursor(_forged(payload), BY_TITLE)
     assert excinfo.value.field == "cursor"
     assert excinfo.value.extra["errors"][0]["message"] == "not a cursor this API issued"
+    assert excinfo.value.extra["errors"][0]["in"] == "query"
 
 
 def test_sorts_order_by_their_field_then_id_in_one_direction() -> None:
