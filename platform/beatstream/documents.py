@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from beanie import Document, View
 
+from beatstream.auth.documents import AccountCredentials
 from beatstream.catalog.documents import Artist, Song, SongTombstone
 from beatstream.listeners.documents import Listener, ListenerErasure, PlayEvent
 from beatstream.partners.documents import ApiKey, AuditEntry
@@ -19,6 +20,8 @@ DOCUMENT_MODELS: list[type[Document] | type[View]] = [
     Song,
     SongTombstone,
     Listener,
+    # The same collection as `Listener`, auth's narrow model of an account's credentials.
+    AccountCredentials,
     ListenerErasure,
     PlayEvent,
     Playlist,

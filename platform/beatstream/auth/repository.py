@@ -1,8 +1,9 @@
 """Every store query of the auth package: accounts in MongoDB, token state in Redis.
 
 Accounts are listener documents (`listeners` collection): one person, one email,
-one password. Redis holds only short-lived state that expires by itself: revoked
-token ids until their token would have expired anyway, and failed-login counters.
+one password; auth reaches them through its own narrow model (`auth.documents`).
+Redis holds only short-lived state that expires by itself: revoked token ids until
+their token would have expired anyway, and failed-login counters.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from redis.exceptions import RedisClusterException, RedisError
 
+from beatstream.auth.documents import AccountCredentials
 from beatstream.auth.principals import Role
 from beatstream.auth.sessions import AccountState
 from beatstream.common.documents import utcnow
 from beatstream.errors import StoreUnavailableError
-from beatstream.listeners.documents import Listener
 from beatstream.stores.clients import RedisClient
 
 # Only what a login needs, never the rest of the personal data.
@@ -49,18 +50,24 @@ def _account(row: Mapping[str, Any]) -> Account:
 
 
 async def account_by_email(email: str) -> Account | None:
-    row = await Listener.get_pymongo_collection().find_one({"email": email}, _LOGIN_PROJECTION)
+    row = await AccountCredentials.get_pymongo_collection().find_one(
+        {"email": email}, _LOGIN_PROJECTION
+    )
     return None if row is None else _account(row)
 
 
 async def account_by_id(account_id: PydanticObjectId) -> Account | None:
-    row = await Listener.get_pymongo_collection().find_one({"_id": account_id}, _LOGIN_PROJECTION)
+    row = await AccountCredentials.get_pymongo_collection().find_one(
+        {"_id": account_id}, _LOGIN_PROJECTION
+    )
     return None if row is None else _account(row)
 
 
 async def account_state(account_id: PydanticObjectId) -> AccountState | None:
     """What every authenticated request checks (through `sessions.AccountStates`)."""
-    row = await Listener.get_pymongo_collection().find_one({"_id": account_id}, _STATE_PROJECTION)
+    row = await AccountCredentials.get_pymongo_collection().find_one(
+        {"_id": account_id}, _STATE_PROJECTION
+    )
     if row is None:
         return None
     return AccountState(
@@ -70,7 +77,7 @@ async def account_state(account_id: PydanticObjectId) -> AccountState | None:
 
 async def bump_generation(account_id: PydanticObjectId) -> int | None:
     """Every token issued so far stops counting; the new generation, or None if gone."""
-    raw = await Listener.get_pymongo_collection().find_one_and_update(
+    raw = await AccountCredentials.get_pymongo_collection().find_one_and_update(
         {"_id": account_id},
         {"$inc": {"token_generation": 1}},
         projection={"token_generation": 1},
@@ -82,7 +89,7 @@ async def bump_generation(account_id: PydanticObjectId) -> int | None:
 async def replace_password(account_id: PydanticObjectId, password_hash: str) -> int | None:
     """A new password and a new token generation in one write: no moment where the new
     password works and a token from before the change still does."""
-    raw = await Listener.get_pymongo_collection().find_one_and_update(
+    raw = await AccountCredentials.get_pymongo_collection().find_one_and_update(
         {"_id": account_id},
         {"$set": {"password_hash": password_hash}, "$inc": {"token_generation": 1}},
         projection={"token_generation": 1},
@@ -93,21 +100,27 @@ async def replace_password(account_id: PydanticObjectId, password_hash: str) -> 
 
 async def set_password_hash(account_id: PydanticObjectId, password_hash: str) -> None:
     """A rehash with today's cost settings; not a profile change, so no version bump."""
-    await Listener.get_pymongo_collection().update_one(
+    await AccountCredentials.get_pymongo_collection().update_one(
         {"_id": account_id}, {"$set": {"password_hash": password_hash}}
     )
 
 
-async def set_role(email: str, role: Role) -> Listener | None:
-    raw = await Listener.get_pymongo_collection().find_one_and_update(
+async def set_role(email: str, role: Role) -> Account | None:
+    raw = await AccountCredentials.get_pymongo_collection().find_one_and_update(
         {"email": email},
         {"$set": {"role": role.value, "updated_at": utcnow()}, "$inc": {"version": 1}},
+        projection=_LOGIN_PROJECTION,
         return_document=ReturnDocument.AFTER,
     )
-    if raw is None:
-        return None
-    listener: Listener = Listener.model_validate(raw)
-    return listener
+    return None if raw is None else _account(raw)
+
+
+async def profile(account_id: PydanticObjectId) -> tuple[str, str] | None:
+    """The name and email an account shows its holder (`/auth/me`), or None if gone."""
+    row = await AccountCredentials.get_pymongo_collection().find_one(
+        {"_id": account_id}, {"_id": 0, "name": 1, "email": 1}
+    )
+    return None if row is None else (str(row.get("name", "")), str(row.get("email", "")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from beanie import PydanticObjectId
 from pydantic import ConfigDict, Field, SecretStr
 
 from beatstream.auth.principals import Role
 from beatstream.common.inputs import InputModel, OutputModel
-from beatstream.listeners.schemas import Password
+
+Password = Annotated[
+    SecretStr,
+    Field(
+        min_length=8,
+        max_length=256,
+        examples=["correct horse battery staple"],
+        description="8 to 256 characters; stored only as an argon2id hash, never returned.",
+    ),
+]
 
 
 class PasswordChange(InputModel):

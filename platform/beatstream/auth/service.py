@@ -29,8 +29,6 @@ from beatstream.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from beatstream.listeners import repository as listeners
-from beatstream.listeners.documents import Listener
 from beatstream.settings import SecuritySettings
 
 
@@ -163,9 +161,15 @@ def account_gone() -> UnauthorizedError:
     return UnauthorizedError("the account of this token no longer exists", invalid_token=True)
 
 
-async def account_of(principal: Principal) -> Listener:
+@dataclass(frozen=True, slots=True)
+class AccountProfile:
+    name: str
+    email: str
+
+
+async def account_of(principal: Principal) -> AccountProfile:
     """The account behind a token; gone (erased since the login) is a 401, not a 404."""
-    account = await listeners.get_listener(principal.subject)
-    if account is None:
+    found = await repository.profile(principal.subject)
+    if found is None:
         raise account_gone()
-    return account
+    return AccountProfile(*found)

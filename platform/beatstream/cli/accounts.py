@@ -15,23 +15,24 @@ from beanie import init_beanie
 from rich.console import Console
 
 from beatstream.auth import repository
+from beatstream.auth.documents import AccountCredentials
 from beatstream.auth.principals import Role
+from beatstream.auth.repository import Account
 from beatstream.auth.service import normalise_email
 from beatstream.cli.settings import load_settings
 from beatstream.errors import StoreUnavailableError
-from beatstream.listeners.documents import Listener
 from beatstream.stores import close_stores, open_stores, require_all_up
 
 app = typer.Typer(help="Client-app accounts (listeners, editors, admins).", no_args_is_help=True)
 console = Console(stderr=True)
 
 
-async def grant_role(email: str, role: Role) -> Listener | None:
+async def grant_role(email: str, role: Role) -> Account | None:
     settings = load_settings()
     stores = open_stores(settings)
     try:
         await require_all_up(stores, settings.startup.ping_timeout_s)
-        await init_beanie(database=stores.mongo_db, document_models=[Listener])
+        await init_beanie(database=stores.mongo_db, document_models=[AccountCredentials])
         return await repository.set_role(normalise_email(email), role)
     finally:
         await close_stores(stores)

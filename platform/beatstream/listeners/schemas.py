@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from beatstream.auth.schemas import Password
 from beatstream.common.countries import CountryCode
 from beatstream.common.inputs import InputModel, OutputModel, PatchModel
 from beatstream.common.instants import Instant
@@ -161,15 +162,6 @@ Amount = Annotated[
             ],
             "examples": ["9.99"],
         }
-    ),
-]
-Password = Annotated[
-    SecretStr,
-    Field(
-        min_length=8,
-        max_length=256,
-        examples=["correct horse battery staple"],
-        description="8 to 256 characters; stored only as an argon2id hash, never returned.",
     ),
 ]
 MsPlayed = Annotated[int, Field(ge=0, le=MAX_MS_PLAYED, examples=[184_000])]
