@@ -54,34 +54,37 @@ class PathTemplate:
     declared: frozenset[str]  # the methods its routes declare
 
     @property
-    def specificity(self) -> tuple[int, ...]:
-        """1 per literal segment, 0 per parameter: the larger tuple is more specific."""
-        return tuple(0 if "{" in part else 1 for part in self.path_format.split("/"))
-
-    @property
     def allowed(self) -> frozenset[str]:
         extra = {"OPTIONS"} | ({"HEAD"} if "GET" in self.declared else set())
         return self.declared | extra
 
 
+def specificity(path_format: str) -> tuple[int, ...]:
+    """1 per literal segment, 0 per parameter: the larger tuple is more specific."""
+    return tuple(0 if "{" in part else 1 for part in path_format.split("/"))
+
+
 def path_templates(routes: Sequence[BaseRoute]) -> list[PathTemplate]:
-    """The app's HTTP routes (those under included routers too), one entry per template."""
+    """The app's HTTP routes (those under included routers too), one entry per template,
+    most specific first (a stable sort: equals keep the router's order), so the first
+    template that matches a path is its owner."""
     merged: dict[str, tuple[re.Pattern[str], set[str]]] = {}
     for route in iter_route_contexts(routes):
         regex = getattr(route, "path_regex", None)
         if not route.methods or route.path_format is None or regex is None:
             continue  # a mount or a websocket route: not this module's business
         merged.setdefault(route.path_format, (regex, set()))[1].update(route.methods)
+    ordered = sorted(merged.items(), key=lambda item: specificity(item[0]), reverse=True)
     return [
         PathTemplate(path_format, regex, frozenset(methods))
-        for path_format, (regex, methods) in merged.items()
+        for path_format, (regex, methods) in ordered
     ]
 
 
 def owner(templates: Iterable[PathTemplate], path: str) -> PathTemplate | None:
-    """The most specific template matching `path`, or None (a 404 for the router)."""
-    matching = [t for t in templates if t.regex.match(path)]
-    return max(matching, key=lambda t: t.specificity) if matching else None
+    """The most specific template matching `path` (`templates` in `path_templates`'
+    order: the first match, with no per-request ranking), or None (a 404 for the router)."""
+    return next((t for t in templates if t.regex.match(path)), None)
 
 
 def allow_header(methods: Iterable[str]) -> str:

@@ -2,7 +2,8 @@
 
 - `X-Content-Type-Options: nosniff` everywhere: a browser never guesses a type other
   than the one declared (an uploaded title rendered as HTML, say).
-- `Cache-Control: no-store` on accounts (`/v1/auth/...`: tokens, `/me`), listeners
+- `Cache-Control: no-store` on accounts (`/v1/auth/...`: tokens, which RFC 6749 §5.1
+  says no cache may keep, and `/me`), listeners
   and their plays (`/v1/listeners...`, `/v1/plays`): no shared or browser cache keeps
   a copy of someone's personal data or credentials.
 

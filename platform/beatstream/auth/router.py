@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from beatstream.auth import service
@@ -34,7 +34,6 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
-    response: Response,
     codec: TokenCodecDep,
     passwords: PasswordsDep,
     state: TokenStateDep,
@@ -50,8 +49,6 @@ async def issue_token(
         state=state,
         settings=settings.security,
     )
-    # RFC 6749 §5.1: a response carrying a token must not be cached anywhere.
-    response.headers["Cache-Control"] = "no-store"
     return TokenOut(access_token=issued.token, expires_in=issued.expires_in)
 
 
@@ -90,7 +87,6 @@ async def logout_everywhere(principal: CurrentPrincipal, accounts: AccountStates
 async def change_password(
     data: PasswordChange,
     reauth: ReauthDep,
-    response: Response,
     codec: TokenCodecDep,
     accounts: AccountStatesDep,
 ) -> TokenOut:
@@ -99,5 +95,4 @@ async def change_password(
     issued = await service.change_password(
         reauth, data.current_password, data.new_password, codec=codec, accounts=accounts
     )
-    response.headers["Cache-Control"] = "no-store"
     return TokenOut(access_token=issued.token, expires_in=issued.expires_in)
