@@ -16,6 +16,7 @@ from beatstream.head_limit import RequestHeadLimitMiddleware
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.methods import MethodSemanticsMiddleware
+from beatstream.metrics.http import MetricsMiddleware
 from beatstream.middleware import RequestIdMiddleware
 from beatstream.openapi import install_openapi
 from beatstream.problems import install_problem_handlers
@@ -53,6 +54,10 @@ def create_app(
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    if settings.metrics.enabled:
+        # Outermost: times every answer, and serves the metrics before any limit.
+        metrics = settings.metrics
+        app.add_middleware(MetricsMiddleware, path=None if metrics.port else metrics.path)
     install_problem_handlers(app)
     authenticate_before_validating(app)
     app.include_router(health_router)

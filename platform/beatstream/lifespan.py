@@ -7,6 +7,7 @@ will all fail helps nobody, and an orchestrator restarting us is the right respo
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -23,6 +24,7 @@ from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.flows import ListenerFlows
 from beatstream.health.service import ReadinessProbe
+from beatstream.metrics.registry import process_exited
 from beatstream.partners.repository import ensure_audit_retention
 from beatstream.partners.service import KeyCache
 from beatstream.partners.views.pseudonyms import Pseudonyms
@@ -94,6 +96,7 @@ def build_lifespan(
             )
         finally:
             await close_stores(stores)
+            process_exited(os.getpid())
             logger.info("stores closed")
 
     return lifespan

@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beatstream.auth.principals import Principal
 from beatstream.errors import AppError, TooManyRequestsError
+from beatstream.metrics.families import RATELIMIT_REJECTIONS
 from beatstream.problems import problem
 from beatstream.settings import RateLimitSettings
 from beatstream.state import scope_state
@@ -222,6 +223,8 @@ class RateLimiter:
             self._warn(exc)
             return None
         allowed, remaining, retry_after_us, reset_us = (int(v) for v in raw)
+        if not allowed:
+            RATELIMIT_REJECTIONS.labels(bucket.partition(":")[0]).inc()
         return RateDecision(
             allowed=bool(allowed),
             limit=limit,

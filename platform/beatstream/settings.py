@@ -247,6 +247,21 @@ class ThirdPartySettings(BaseModel):
         return None if value == "" else value
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics (docs/observability.md).
+
+    `path` is served on the API port, unauthenticated, unless `port` is set: then the
+    metrics are served on that port only (bind it to an internal interface with
+    `host`), never on the public one. The sync serves its own on `sync_port`.
+    """
+
+    enabled: bool = True
+    path: str = Field(default="/metrics", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    sync_port: int | None = Field(default=None, ge=1, le=65535)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -271,6 +286,7 @@ class Settings(BaseSettings):
     thirdparty: ThirdPartySettings = ThirdPartySettings()
     ratelimit: RateLimitSettings = RateLimitSettings()
     partners: PartnersSettings = PartnersSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 @lru_cache(maxsize=1)

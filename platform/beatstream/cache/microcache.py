@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beatstream.cache.http import etag_matches
+from beatstream.metrics.families import MICROCACHE_HITS
 
 CACHED_PREFIXES = (b"/v1/search/", b"/v1/analytics/")
 
@@ -109,6 +110,7 @@ class MicrocacheMiddleware:
     async def _replay(
         self, entry: _Entry, now: float, if_none_match: bytes | None, send: Send
     ) -> None:
+        MICROCACHE_HITS.inc()
         headers = [(k, v) for k, v in entry.headers if k != b"x-cache"]
         headers += [(b"x-cache", b"hit"), (b"age", str(int(now - entry.stored_at)).encode())]
         if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), entry.etag):

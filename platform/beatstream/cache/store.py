@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 import orjson
 from redis.exceptions import RedisClusterException, RedisError
 
+from beatstream.metrics.families import CACHE_REQUESTS, CACHE_STAMPEDE_WAITS
 from beatstream.stores.clients import RedisClient
 
 # The name predates this package; kept because operators filter and alert on it
@@ -156,7 +157,11 @@ class ResponseCache:
         except _REDIS_FAILURES as exc:
             self._warn(exc)
         flight = (namespace, generation, digest)
-        return await _join(self._flights, flight, lambda: self._fill(flight, ttl_s, compute))
+        if flight in self._flights:
+            CACHE_STAMPEDE_WAITS.labels(namespace, "process").inc()
+        cached = await _join(self._flights, flight, lambda: self._fill(flight, ttl_s, compute))
+        CACHE_REQUESTS.labels(namespace, cached.status).inc()
+        return cached
 
     async def invalidate(self, namespace: str) -> int:
         """Bump the namespace's generation: old entries stop being served at once.
@@ -196,6 +201,8 @@ class ResponseCache:
                     )
                     # Read again after winning: the last holder may have stored and
                     # unlocked between our GET and our SET.
+                    if not locked:
+                        CACHE_STAMPEDE_WAITS.labels(namespace, "redis").inc()
                     found = (
                         _unpack(await self._redis.get(key))
                         if locked

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 import typer
 import uvicorn
+from prometheus_client import start_http_server
 
 from beatstream.cli.settings import load_settings
 from beatstream.logs import logging_config
+from beatstream.metrics.registry import multiprocess_dir, registry
 from beatstream.settings import Settings
 
 
@@ -67,6 +70,20 @@ def serve(
     settings = load_settings()
     if workers > 1:
         _require_shared_secrets(settings)
+    metrics = settings.metrics
+    with ExitStack() as stack:
+        if metrics.enabled and workers > 1:
+            stack.enter_context(multiprocess_dir())
+        if metrics.enabled and metrics.port:
+            # Here, not in a worker: one listener whatever the worker count; under
+            # several workers it sums their files (beatstream.metrics.registry).
+            start_http_server(metrics.port, metrics.host, registry())
+        _run(settings, host, port, workers, reload)
+
+
+def _run(
+    settings: Settings, host: str | None, port: int | None, workers: int, reload: bool
+) -> None:
     uvicorn.run(
         "beatstream.app:create_app",
         factory=True,

@@ -11,6 +11,7 @@ import asyncio
 import time
 
 from beatstream.health.schemas import Readiness, StoreHealth
+from beatstream.metrics.families import STORE_UP
 from beatstream.stores import Stores, probe_all
 
 
@@ -44,6 +45,8 @@ class ReadinessProbe:
     async def _probe(self) -> Readiness:
         try:
             report = await readiness(self._stores, self._timeout_s)
+            for name, health in report.stores.items():
+                STORE_UP.labels(name).set(1 if health.up else 0)
             self._last = (time.monotonic(), report)
             return report
         finally:

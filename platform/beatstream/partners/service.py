@@ -19,6 +19,7 @@ from hmac import compare_digest
 
 from beatstream.common.pagination import Page
 from beatstream.errors import ForbiddenError, UnauthorizedError
+from beatstream.metrics.families import PARTNER_PULLS, PARTNER_ROWS
 from beatstream.partners import repository
 from beatstream.partners.documents import ApiKey, AuditEntry
 from beatstream.partners.schemas import (
@@ -193,6 +194,8 @@ async def record_pull(
             request_id=request_id,
         )
     )
+    PARTNER_PULLS.labels(view, fmt).inc()
+    PARTNER_ROWS.labels(view, fmt).inc(rows)
 
 
 async def audit_page(query: AuditQuery) -> Page[AuditEntryOut]:

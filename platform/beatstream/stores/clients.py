@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from elasticsearch import AsyncElasticsearch
@@ -20,6 +21,12 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 
 from beatstream.errors import StoreUnavailableError
+from beatstream.metrics.stores import (
+    InstrumentedElasticsearch,
+    InstrumentedRedis,
+    InstrumentedRedisCluster,
+    MongoCommandMetrics,
+)
 from beatstream.redact import redact_text
 from beatstream.settings import (
     ElasticsearchSettings,
@@ -65,8 +72,12 @@ def create_mongo_client(
     )
 
 
-def create_es_client(settings: ElasticsearchSettings) -> AsyncElasticsearch:
-    return AsyncElasticsearch(
+def create_es_client(
+    settings: ElasticsearchSettings, *, instrumented: bool = False
+) -> AsyncElasticsearch:
+    """`instrumented`: time every call for the metrics (beatstream.metrics.stores)."""
+    client_class = InstrumentedElasticsearch if instrumented else AsyncElasticsearch
+    return client_class(
         hosts=settings.hosts,
         request_timeout=settings.request_timeout_s,
         retry_on_timeout=True,
@@ -74,14 +85,16 @@ def create_es_client(settings: ElasticsearchSettings) -> AsyncElasticsearch:
     )
 
 
-def create_redis_client(settings: RedisSettings) -> RedisClient:
+def create_redis_client(settings: RedisSettings, *, instrumented: bool = False) -> RedisClient:
+    """`instrumented`: time every command for the metrics (beatstream.metrics.stores)."""
     common: dict[str, Any] = {
         "socket_timeout": settings.socket_timeout_s,
         "socket_connect_timeout": settings.socket_timeout_s,
         "health_check_interval": 30,
     }
     if settings.cluster:
-        return RedisCluster.from_url(
+        cluster_class = InstrumentedRedisCluster if instrumented else RedisCluster
+        return cluster_class.from_url(
             settings.url, max_connections=settings.max_connections, **common
         )
     # A blocking pool: under a burst, callers wait briefly for a connection instead of
@@ -92,7 +105,7 @@ def create_redis_client(settings: RedisSettings) -> RedisClient:
         timeout=settings.socket_timeout_s,
         **common,
     )
-    return Redis(connection_pool=pool)
+    return (InstrumentedRedis if instrumented else Redis)(connection_pool=pool)
 
 
 def _create(name: str, section: StoreSection, factory: Callable[[Any], T]) -> T:
@@ -106,13 +119,16 @@ def _create(name: str, section: StoreSection, factory: Callable[[Any], T]) -> T:
 
 
 def open_stores(settings: Settings, mongo_listeners: Sequence[CommandListener] = ()) -> Stores:
+    """With metrics on (`METRICS_ENABLED`), every store call is timed."""
+    timed = settings.metrics.enabled
+    listeners = [*mongo_listeners, MongoCommandMetrics()] if timed else list(mongo_listeners)
     return Stores(
         settings=settings,
-        mongo=_create(
-            "mongodb", settings.mongodb, lambda s: create_mongo_client(s, mongo_listeners)
+        mongo=_create("mongodb", settings.mongodb, lambda s: create_mongo_client(s, listeners)),
+        es=_create(
+            "elasticsearch", settings.elasticsearch, partial(create_es_client, instrumented=timed)
         ),
-        es=_create("elasticsearch", settings.elasticsearch, create_es_client),
-        redis=_create("redis", settings.redis, create_redis_client),
+        redis=_create("redis", settings.redis, partial(create_redis_client, instrumented=timed)),
     )
 
 
