@@ -13,6 +13,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pipelines import metrics
+
 # Read for operators by `pipelines.state` (GET /v1/admin/sync/status).
 COLLECTION = "sync_checkpoints"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -50,6 +52,7 @@ async def save(db: AsyncDatabase[dict[str, Any]], checkpoint: Checkpoint) -> Non
     checkpoint.updated_at = datetime.now(UTC)
     fields = {k: v for k, v in checkpoint.__dict__.items() if k != "source"}
     await db[COLLECTION].replace_one({"_id": checkpoint.source}, fields, upsert=True)
+    metrics.checkpoint_saved(checkpoint.source)
 
 
 async def record_error(db: AsyncDatabase[dict[str, Any]], source: str, error: str) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pipelines import metrics
+
 # Counted for operators by `pipelines.state` (GET /v1/admin/sync/status).
 COLLECTION = "sync_dead_letters"
 
@@ -35,6 +37,7 @@ async def record(
     ]
     if writes:
         await db[COLLECTION].bulk_write(writes, ordered=False)
+    metrics.dead_lettered(source, pipeline, len(writes))
     return len(writes)
 
 

@@ -42,7 +42,7 @@ from beatstream.cache.store import ResponseCache
 from beatstream.search.indices import SONGS, song_document
 from beatstream.settings import ElasticsearchSettings
 from beatstream.stores.capabilities import ServerCapabilities
-from pipelines import checkpoints, dead_letters
+from pipelines import checkpoints, dead_letters, metrics
 from pipelines.bulk import BulkResult, delete_action, index_action, item_failures
 from pipelines.checkpoints import Checkpoint
 from pipelines.reindex import reindex_songs
@@ -140,8 +140,10 @@ class SongSync(Sync):
             .to_list(limit)
         )
         if not changed and not deleted:
+            metrics.caught_up(SOURCE)
             return 0
-        await self.apply(changed, [(str(t["song_id"]), int(t["version"])) for t in deleted])
+        with metrics.batch(SOURCE, len(changed) + len(deleted)):
+            await self.apply(changed, [(str(t["song_id"]), int(t["version"])) for t in deleted])
         if changed:
             checkpoint.changed_at, checkpoint.changed_id = (
                 changed[-1]["updated_at"],
@@ -157,6 +159,7 @@ class SongSync(Sync):
         checkpoint.last_error = None
         checkpoint.mode = "polling"
         await checkpoints.save(self.db, checkpoint)
+        metrics.applied(SOURCE, len(changed) + len(deleted), checkpoint.last_change_at)
         return len(changed) + len(deleted)
 
     async def catch_up(self) -> int:
@@ -200,7 +203,10 @@ class SongSync(Sync):
                 checkpoint.resume_token = dict(token) if token is not None else None
                 checkpoint.mode, checkpoint.last_error = "change_stream", None
                 await checkpoints.save(self.db, checkpoint)
-                if not batch:
+                if batch:
+                    metrics.applied(SOURCE, len(batch), _committed_at(batch[-1]))
+                else:
+                    metrics.caught_up(SOURCE)
                     await _wait(stop, self.options.idle_wait_s)
 
     async def _apply_changes(self, batch: list[Mapping[str, Any]]) -> None:
@@ -215,7 +221,8 @@ class SongSync(Sync):
             elif change["operationType"] == "delete":
                 upserts.pop(doc_id, None)
                 deletes[doc_id] = await self.delete_version(doc_id)
-        await self.apply(list(upserts.values()), [(str(k), v) for k, v in deletes.items()])
+        with metrics.batch(SOURCE, len(upserts) + len(deletes)):
+            await self.apply(list(upserts.values()), [(str(k), v) for k, v in deletes.items()])
 
     # Following, with retries ------------------------------------------------------------
 
@@ -233,6 +240,7 @@ class SongSync(Sync):
     async def follow(self, stop: asyncio.Event, mode: Mode = "auto") -> None:
         """Apply changes until `stop` is set; store outages are retried with backoff."""
         chosen = await self.choose_mode(mode)
+        metrics.mode_chosen(SOURCE, chosen)
 
         async def step() -> None:
             if chosen == "polling":
@@ -293,6 +301,7 @@ async def run_with_backoff(
             backoff = 0.5
         except (*RETRYABLE, ApiError) as exc:
             logger.warning("%s sync paused, retrying in %.1fs: %r", source, backoff, exc)
+            metrics.retried(source)
             await _record_error(db, source, repr(exc))
             await _wait(stop, backoff * (0.5 + random.random()))  # noqa: S311 - jitter
             backoff = min(backoff * 2, options.max_backoff_s)
@@ -306,6 +315,16 @@ def after_watermark(field: str, at: datetime, last_id: Any, horizon: datetime) -
         else {field: {"$gte": at}}
     )
     return {"$and": [past, {field: {"$lte": horizon}}]}
+
+
+def _committed_at(change: Mapping[str, Any]) -> datetime | None:
+    """When a change event's write was committed: `wallTime` (MongoDB 6+), else the
+    seconds of its `clusterTime`; None when the event has neither."""
+    wall = change.get("wallTime")
+    if isinstance(wall, datetime):
+        return wall if wall.tzinfo else wall.replace(tzinfo=UTC)
+    cluster = change.get("clusterTime")
+    return datetime.fromtimestamp(cluster.time, UTC) if cluster is not None else None
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

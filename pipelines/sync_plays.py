@@ -26,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.cache.namespaces import CacheNamespace
 from beatstream.search.indices import play_document, plays_alias, plays_generation, plays_index
-from pipelines import checkpoints, dead_letters
+from pipelines import checkpoints, dead_letters, metrics
 from pipelines.bulk import BulkResult, item_failures
 from pipelines.checkpoints import Checkpoint
 from pipelines.sync import Row, Sync, after_watermark, drain, poll_until_stopped, run_with_backoff
@@ -177,9 +177,11 @@ class PlaySync(Sync):
             .to_list(limit)
         )
         if not plays and not erasures:
+            metrics.caught_up(SOURCE)
             return 0
         if plays:
-            await self.apply(plays)
+            with metrics.batch(SOURCE, len(plays)):
+                await self.apply(plays)
             checkpoint.changed_id = plays[-1]["_id"]
             checkpoint.last_change_at = plays[-1]["_id"].generation_time
         if erasures:
@@ -189,6 +191,8 @@ class PlaySync(Sync):
         checkpoint.applied += len(plays) + len(erasures)
         checkpoint.mode, checkpoint.last_error = "polling", None
         await checkpoints.save(self.db, checkpoint)
+        newest = checkpoint.last_change_at if plays else None
+        metrics.applied(SOURCE, len(plays) + len(erasures), newest)
         return len(plays) + len(erasures)
 
     async def catch_up(self) -> int:
@@ -196,6 +200,8 @@ class PlaySync(Sync):
         return await drain(self.db, SOURCE, self.poll_once)
 
     async def follow(self, stop: asyncio.Event) -> None:
+        metrics.mode_chosen(SOURCE, "polling")
+
         async def step() -> None:
             await poll_until_stopped(stop, self.options, self.poll_once, SOURCE, self.db)
 

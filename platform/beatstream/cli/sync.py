@@ -18,6 +18,7 @@ from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 from pipelines.check import CheckReport, check_songs, repair_songs
 from pipelines.check_plays import check_plays
+from pipelines.metrics import serve as serve_metrics
 from pipelines.sync import SongSync, SyncOptions
 from pipelines.sync_plays import PlaySync
 
@@ -97,8 +98,21 @@ def sync(
     ] = False,
     mode: Annotated[SyncMode, typer.Option(help="How to see changes.")] = SyncMode.auto,
     batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=1,
+            max=65535,
+            help="Serve Prometheus metrics on this port (default: METRICS_SYNC_PORT).",
+        ),
+    ] = None,
 ) -> None:
     """Without options: apply every pending change once, then exit."""
+    settings = load_settings()
+    port = metrics_port or settings.metrics.sync_port
+    if port is not None:
+        serve_metrics(port, settings.metrics.host)
 
     async def job(songs: SongSync, plays: PlaySync) -> int:
         if follow:
