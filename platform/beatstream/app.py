@@ -17,6 +17,7 @@ from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.methods import MethodSemanticsMiddleware
 from beatstream.metrics.http import MetricsMiddleware
+from beatstream.metrics.tracing import configure_tracing
 from beatstream.middleware import RequestIdMiddleware
 from beatstream.openapi import install_openapi
 from beatstream.problems import install_problem_handlers
@@ -30,6 +31,7 @@ def create_app(
 ) -> FastAPI:
     """`mongo_listeners`: PyMongo command listeners for the app's client (metrics, tests)."""
     settings = settings or get_settings()
+    configure_tracing()  # only when OTEL_* asks for it (beatstream.metrics.tracing)
     app = FastAPI(
         title=settings.api.title,
         version=__version__,

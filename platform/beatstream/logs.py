@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from beatstream.metrics.tracing import TraceIdFilter, tracing_requested
 from beatstream.redact import redact_text
 from beatstream.settings import LogSettings
 
@@ -90,12 +91,15 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
     """A `dictConfig` for the whole process; uvicorn applies it in every worker too."""
     formatter = JsonFormatter if settings.format == "json" else ConsoleFormatter
     quiet = max(logging.WARNING, logging.getLevelName(settings.level))
+    # With tracing on (OTEL_*), lines written inside a span name its trace and span.
+    traced = tracing_requested()
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
             "request_id": {"()": RequestIdFilter},
             "startup_failure": {"()": StartupFailureFilter},
+            **({"trace": {"()": TraceIdFilter}} if traced else {}),
         },
         "formatters": {"default": {"()": formatter}},
         "handlers": {
@@ -103,7 +107,7 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
                 "formatter": "default",
-                "filters": ["request_id", "startup_failure"],
+                "filters": ["request_id", "startup_failure", *(["trace"] if traced else [])],
             }
         },
         "root": {"handlers": ["stderr"], "level": settings.level},

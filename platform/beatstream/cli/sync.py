@@ -14,6 +14,7 @@ from rich.console import Console
 from beatstream.cache.store import ResponseCache
 from beatstream.cli.settings import load_settings
 from beatstream.errors import StoreUnavailableError
+from beatstream.metrics.tracing import configure_tracing
 from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
 from pipelines.check import CheckReport, check_songs, repair_songs
@@ -110,6 +111,7 @@ def sync(
 ) -> None:
     """Without options: apply every pending change once, then exit."""
     settings = load_settings()
+    configure_tracing()
     port = metrics_port or settings.metrics.sync_port
     if port is not None:
         serve_metrics(port, settings.metrics.host)
