@@ -16,6 +16,9 @@ cheapest answers the API gives, so the metrics' share of them is the largest.
 
 Needs `wrk` (`apt-get install -y wrk`). The load generator shares the cores with the
 servers and the stores: compare the rows of one run, not with figures from elsewhere.
+Because those figures are noisy here, the run also times the middleware alone, in
+this process (`in_process`): a trivial ASGI app with and without it, microseconds per
+request, which is what the metrics add to any request.
 """
 
 from __future__ import annotations
@@ -27,13 +30,16 @@ import re
 import shutil
 import statistics
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from beatstream.metrics.http import MetricsMiddleware
 from bench import report
 from bench.analytics_cache import _cleanup, _index, _rows
 from bench.support.processes import process_env, served
@@ -125,6 +131,46 @@ def _table(runs: dict[tuple[str, str], list[dict[str, float]]]) -> list[dict[str
     return table
 
 
+async def _asgi_loop(app: ASGIApp, calls: int) -> float:
+    """Seconds for `calls` requests through `app`, no server or socket: the pure cost."""
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "GET",
+        "path": "/v1/analytics/top-artists",
+        "root_path": "",
+        "headers": [],
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(_message: Message) -> None:
+        return None
+
+    started = time.perf_counter()
+    for _ in range(calls):
+        await app(dict(scope), receive, send)
+    return time.perf_counter() - started
+
+
+def in_process_cost(calls: int = 200_000) -> dict[str, float]:
+    """The middleware's own cost per request, in microseconds: a trivial ASGI app with
+    and without it, in this process, best of three (the least disturbed by neighbours)."""
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    wrapped = MetricsMiddleware(inner, path="/metrics")
+    bare = min(asyncio.run(_asgi_loop(inner, calls)) for _ in range(3))
+    timed = min(asyncio.run(_asgi_loop(wrapped, calls)) for _ in range(3))
+    return {
+        "bare_us": round(1e6 * bare / calls, 2),
+        "with_metrics_us": round(1e6 * timed / calls, 2),
+        "metrics_cost_us": round(1e6 * (timed - bare) / calls, 2),
+    }
+
+
 def run() -> Path:
     if shutil.which("wrk") is None:
         raise SystemExit("metrics_overhead needs wrk: apt-get install -y wrk")
@@ -147,6 +193,7 @@ def run() -> Path:
         asyncio.run(_cleanup(settings))
     table = _table(runs)
     result = {
+        "in_process": in_process_cost(),
         "rounds": ROUNDS,
         "duration_s": DURATION_S,
         "connections": CONNECTIONS,

@@ -2,12 +2,13 @@
 
 Off unless an exporter is asked for (`OTEL_TRACES_EXPORTER` other than `none`, or an
 `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`), and never with `OTEL_SDK_DISABLED=true`. Off,
-nothing of the SDK is imported. On, this sets the process's tracer provider (the
-`otel` extra: `pip install 'beatstream[otel]'`); FastAPI then opens a server span per
-request (named by its route template) and the Elasticsearch client a span per call,
-both through the global provider. Everything else is the SDK's own reading of the
-environment: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
-the exporter's endpoint, headers and timeouts.
+this module imports nothing of OpenTelemetry and installs no provider. On, it sets the
+process's tracer provider (the `otel` extra: `pip install 'beatstream[otel]'`); FastAPI
+then opens a server span per request (named by its route template) and the
+Elasticsearch client a span per call, both through the global provider. Everything
+else is the SDK's own reading of the environment: `OTEL_SERVICE_NAME`,
+`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`, the exporter's endpoint, headers
+and timeouts.
 
 With tracing on, every JSON log line written inside a span carries its `trace_id` and
 `span_id` (`TraceIdFilter`), so a log search leads to the trace and back.

@@ -63,11 +63,15 @@ def test_a_line_written_in_a_span_names_its_trace() -> None:
     assert "trace_id" not in orjson.loads(JsonFormatter().format(outside))
 
 
-def test_off_imports_no_sdk() -> None:
-    """The SDK costs start-up time and memory: a process without OTEL_* never loads it."""
+def test_off_installs_no_provider_and_no_exporter() -> None:
+    """Without OTEL_*, no tracer provider is installed and no exporter loaded. (The SDK
+    itself may be imported anyway: redis-py's observability module imports it when it
+    is installed.)"""
     code = (
         "import sys; from beatstream.app import create_app; create_app();"
-        "assert not any(m.startswith('opentelemetry.sdk') for m in sys.modules), 'sdk loaded'"
+        "from opentelemetry import trace;"
+        "assert type(trace.get_tracer_provider()).__name__ == 'ProxyTracerProvider';"
+        "assert not any(m.startswith('opentelemetry.exporter') for m in sys.modules)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
