@@ -1,7 +1,9 @@
 """docker-compose.yml's structure, checked without a Docker engine.
 
-`docker compose config` is the real validator, but this machine has no Docker CLI, so
-these tests parse the file and check what would break a `docker compose up`: profiles,
+`docker compose config` is the real validator, but this machine has no Docker CLI. The
+first test runs the library that command is built on (compose-go: the Compose schema,
+interpolation, profiles) through `tools/composecheck`, built with Go when Go is
+installed. The others parse the file and check what would break a `docker compose up`: profiles,
 healthchecks, `depends_on` conditions, that the cluster's pieces name each other
 consistently (replica sets, shards, Elasticsearch discovery, Redis Cluster members),
 that the API's cluster environment is valid `Settings`, and that the sharding init job
@@ -10,7 +12,10 @@ runs the script generated from `beatstream.stores.sharding`.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,45 @@ CLUSTER = "cluster"
 ONE_SHOT = {"mongo-cluster-init", "redis-cluster-create"}
 
 Service = dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def composecheck(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("go not installed: cannot build tools/composecheck (compose-go)")
+    binary = tmp_path_factory.mktemp("composecheck") / "composecheck"
+    subprocess.run(
+        [go, "build", "-o", str(binary), "."],
+        cwd=ROOT / "tools" / "composecheck",
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    return binary
+
+
+@pytest.mark.parametrize("profiles", [[], ["sync"], [CLUSTER], ["sync", CLUSTER]])
+def test_compose_go_loads_the_file_with_each_profile(
+    composecheck: Path, profiles: list[str]
+) -> None:
+    env = {
+        **os.environ,
+        "SECURITY_JWT_SECRET": "j" * 32,
+        "THIRDPARTY_PSEUDONYM_SECRET": "p" * 32,
+    }
+    done = subprocess.run(
+        [str(composecheck), str(COMPOSE), *profiles],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = yaml.safe_load(done.stdout)
+    for profile in profiles:
+        assert any(profile in s.get("profiles", []) for s in loaded["services"].values())
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +120,12 @@ def test_depends_on_names_a_condition_that_fits_the_dependency(
     for name, service in services.items():
         for target, spec in service.get("depends_on", {}).items():
             assert target in services, f"{name} depends on unknown {target}"
-            expected = (
-                "service_completed_successfully" if target in ONE_SHOT else "service_healthy"
-            )
+            expected = "service_completed_successfully" if target in ONE_SHOT else "service_healthy"
             assert spec == {"condition": expected}, f"{name} -> {target}"
             # A dependency outside the dependant's profiles would never be started.
-            assert set(services[target].get("profiles", [])) <= set(
-                service.get("profiles", [])
-            ), f"{name} -> {target}"
+            assert set(services[target].get("profiles", [])) <= set(service.get("profiles", [])), (
+                f"{name} -> {target}"
+            )
 
 
 def test_host_ports_do_not_collide(services: dict[str, Service]) -> None:
@@ -118,7 +160,8 @@ def test_the_sharded_mongodb_topology_is_consistent(services: dict[str, Service]
         assert f"'{replset}/{shard}:{port}'" in add_shards
         # The healthcheck initiates the very replica set the server runs.
         health = " ".join(services[shard]["healthcheck"]["test"])
-        assert f"_id: '{replset}'" in health and f"host: '{shard}:{port}'" in health
+        assert f"_id: '{replset}'" in health
+        assert f"host: '{shard}:{port}'" in health
 
 
 def test_the_init_job_runs_the_generated_sharding_script(services: dict[str, Service]) -> None:

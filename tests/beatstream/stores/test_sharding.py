@@ -96,9 +96,9 @@ def test_the_committed_init_script_is_the_generated_one() -> None:
 def test_the_init_script_shards_each_planned_collection_on_its_key() -> None:
     script = sharding.mongosh_script("beatstream")
     for planned in sharding.SHARDED:
-        assert (
-            f'"{planned.name}": {sharding.js_literal(planned.key_document)},' in script
-        ), planned.name
+        assert f'"{planned.name}": {sharding.js_literal(planned.key_document)},' in script, (
+            planned.name
+        )
     assert "sh.shardCollection(ns, key)" in script
 
 
