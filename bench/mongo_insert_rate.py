@@ -23,7 +23,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from bench import report
 from seed.generate import Counts, plays
 
-PLAYS = int(os.environ.get("BENCH_PLAYS", "10000"))
+PLAYS = int(os.environ.get("BENCH_PLAYS", "2000"))
 BATCH = 1_000
 
 
