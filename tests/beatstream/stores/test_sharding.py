@@ -7,6 +7,8 @@ generated mongosh script or a shard key changed in one place only fails here.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -119,3 +121,72 @@ def test_the_docs_table_matches_the_plan() -> None:
     expected = {c.name: sharding.js_literal(c.key_document) for c in sharding.SHARDED}
     expected |= {c.name: "unsharded" for c in sharding.UNSHARDED}
     assert documented == expected
+
+
+# A stand-in for mongosh's globals: records what the script asks of `mongos`.
+FAKE_MONGOSH = """
+const calls = [];
+const existing = JSON.parse(process.env.EXISTING || "{}");
+const db = {
+  adminCommand: (cmd) => { calls.push(["adminCommand", cmd]); return {ok: 1}; },
+  getSiblingDB: (name) => ({
+    collections: {
+      findOne: (q) => (name === "config" && existing[q._id]) ? {key: existing[q._id]} : null,
+    },
+    getCollection: (coll) => ({createIndex: (key) => calls.push(["createIndex", name, coll, key])}),
+  }),
+};
+const sh = {shardCollection: (ns, key) => calls.push(["shardCollection", ns, key])};
+const print = () => {};
+try {
+  require("vm").runInNewContext(require("fs").readFileSync(process.argv[2], "utf8"),
+    {db, sh, print, JSON, Object, Error});
+  console.log(JSON.stringify({calls}));
+} catch (e) {
+  console.log(JSON.stringify({calls, error: String(e.message)}));
+}
+"""
+
+
+def _run_init_script(tmp_path: Path, existing: dict[str, object]) -> dict[str, object]:
+    harness = tmp_path / "harness.js"
+    harness.write_text(FAKE_MONGOSH)
+    done = subprocess.run(
+        ["node", str(harness), str(INIT_SCRIPT)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"EXISTING": json.dumps(existing), "PATH": os.environ["PATH"]},
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="node not installed: cannot run the script"
+)
+def test_the_init_script_creates_each_key_index_then_shards_on_it(tmp_path: Path) -> None:
+    result = _run_init_script(tmp_path, {})
+    expected: list[object] = [["adminCommand", {"enableSharding": "beatstream"}]]
+    for planned in sharding.SHARDED:
+        key = planned.key_document
+        expected.append(["createIndex", "beatstream", planned.name, key])
+        expected.append(["shardCollection", f"beatstream.{planned.name}", key])
+    assert result == {"calls": expected}
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="node not installed: cannot run the script"
+)
+def test_the_init_script_skips_done_collections_and_refuses_a_different_key(
+    tmp_path: Path,
+) -> None:
+    done = {f"beatstream.{c.name}": c.key_document for c in sharding.SHARDED}
+    assert _run_init_script(tmp_path, done) == {
+        "calls": [["adminCommand", {"enableSharding": "beatstream"}]]
+    }
+
+    first = sharding.SHARDED[0]
+    other = _run_init_script(tmp_path, {f"beatstream.{first.name}": {"_id": 1}})
+    assert other["error"] == f'beatstream.{first.name} is sharded on {{"_id":1}}'
+    assert ["shardCollection", f"beatstream.{first.name}", first.key_document] not in other["calls"]  # type: ignore[operator]
