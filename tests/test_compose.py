@@ -204,6 +204,9 @@ def test_the_cluster_api_environment_is_valid_settings(
             monkeypatch.setenv(key, str(value))
     settings = Settings()
     assert settings.mongodb.url == "mongodb://mongos:27017/"
+    # The database the init job shards (deploy/mongo/init-sharding.js).
+    init_script = (ROOT / "deploy" / "mongo" / "init-sharding.js").read_text()
+    assert f'const dbName = "{settings.mongodb.db}";' in init_script
     assert settings.elasticsearch.hosts == [f"http://es{n}:9200" for n in (1, 2, 3)]
     assert settings.elasticsearch.replicas == 1
     assert settings.redis.cluster is True
