@@ -3,7 +3,7 @@ PY ?= python3
 UV := $(PY) -m uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup serve test lint stack-up stack-status stack-down bench mutation
+.PHONY: setup serve test lint stack-up stack-status stack-down bench mutation mongoeco-probe
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5" \
@@ -41,3 +41,8 @@ bench: setup
 ## Prints per-module scores (>= 90% required) and checks the issue-10 mutants.
 mutation: setup
 	$(UV) run python tools/mutation.py
+
+## The MongoDB feature probe against mongoeco (Python >= 3.13, own venv); not part of `test`.
+## docs/mongodb-stand-in.md says why it is no test lane.
+mongoeco-probe: setup
+	$(UV) run python tools/mongoeco_probe.py
