@@ -54,7 +54,7 @@
     pending += delta;
     clearTimeout(progressTimer);
     if (pending > 0) progressTimer = setTimeout(() => { $("#progress").textContent = "Loading…"; }, 150);
-    else $("#progress").textContent = "";
+    else { $("#progress").textContent = ""; performance.mark("dashboard:idle"); } // read by bench/dashboard.py
   }
   async function api(path, params) {
     const url = path + "?" + new URLSearchParams(params).toString();
@@ -407,6 +407,7 @@
     window.addEventListener("popstate", () => load(parse(location.search)));
     typeahead();
     document.body.dataset.ready = "true";
+    performance.mark("dashboard:ready");
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
