@@ -116,6 +116,18 @@ async def test_the_page_is_not_part_of_the_api_document_and_allows_only_this_ori
     assert "script-src 'self'" in page.headers["content-security-policy"]
 
 
+async def test_the_page_follows_the_shared_method_semantics(
+    search_client: httpx.AsyncClient,
+) -> None:
+    head = await search_client.head("/dashboard")
+    post = await search_client.post("/dashboard")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert post.status_code == 405
+    assert "GET" in post.headers["allow"]
+
+
 async def test_static_assets_are_served(search_client: httpx.AsyncClient) -> None:
     script = await search_client.get("/dashboard/static/dashboard.js")
     chart = await search_client.get("/dashboard/static/vendor/uPlot.iife.min.js")
