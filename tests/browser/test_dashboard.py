@@ -43,6 +43,37 @@ async def test_a_misspelt_title_finds_the_song(page: Page, served: Served) -> No
     assert await page.locator("#rows tr:first-child em").count() > 0  # matched words highlighted
 
 
+async def test_typeahead_is_keyboard_navigable_and_marks_the_match(
+    page: Page, served: Served
+) -> None:
+    await ready(page, f"{served.url}/dashboard")
+
+    await page.type("#q", "upto")
+    await page.wait_for_selector("#suggestions li[role=option]")
+    assert await page.inner_text("#suggestions li:first-child mark") == "Upto"
+    await page.press("#q", "ArrowDown")
+    assert await page.get_attribute("#q", "aria-activedescendant") == "suggestion-0"
+    await page.press("#q", "Enter")
+    await settle(page)
+
+    assert query_of(page)["q"] == ["Uptown Funk"]
+    assert await page.get_attribute("#q", "aria-expanded") == "false"
+    assert await page.inner_text("#rows tr:first-child td:first-child") == "Uptown Funk"
+
+
+async def test_next_page_follows_the_api_cursor(page: Page, served: Served) -> None:
+    first = served.api("/v1/search/songs", limit=20)
+    second = served.api("/v1/search/songs", limit=20, cursor=first["next_cursor"])
+    await ready(page, f"{served.url}/dashboard")
+
+    await page.click("#pager a[rel=next]")
+    await settle(page)
+
+    assert query_of(page)["page"] == ["2"]
+    titles = await page.locator("#rows tr td:first-child").all_inner_texts()
+    assert titles == [hit["title"] for hit in second["items"]]
+
+
 async def test_a_facet_click_updates_results_url_and_count_and_back_restores(
     page: Page, served: Served
 ) -> None:
