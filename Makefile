@@ -3,7 +3,7 @@ PY ?= python3
 UV := $(PY) -m uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup serve test lint stack-up stack-status stack-down bench mutation mongoeco-probe
+.PHONY: setup serve test lint stack-up stack-status stack-down bench mutation mongoeco-probe vendor browser
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5" \
@@ -16,8 +16,16 @@ serve: setup
 	$(UV) run beatstream serve
 
 ## Lint, type-check, check the import contracts (docs/architecture.md), then the whole test suite against real servers.
-test: setup lint
+test: setup lint browser
 	$(UV) run pytest
+
+## Debian's Chromium for the dashboard's browser tests (tests/browser): installed once, quietly.
+browser:
+	@$(PY) tools/browser.py
+
+## Refresh the dashboard's vendored JavaScript from npm at the pinned versions (tools/vendor.py).
+vendor: setup
+	$(UV) run python tools/vendor.py
 
 lint: setup
 	$(UV) run ruff check .

@@ -64,3 +64,15 @@ def test_only_the_service_imports_where_only_the_wheel_is_installed(
         [python, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert found.stdout.split() == ["True", "None", "None"]
+
+
+def test_the_wheel_carries_the_dashboard_but_not_its_test_tools(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    for shipped in (
+        "beatstream/dashboard/templates/dashboard.html",
+        "beatstream/dashboard/static/dashboard.js",
+        "beatstream/dashboard/static/vendor/uPlot.iife.min.js",
+        "beatstream/dashboard/static/vendor/uplot.LICENSE",
+    ):
+        assert shipped in names
+    assert not [n for n in names if "axe" in n]

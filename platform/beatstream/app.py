@@ -12,6 +12,7 @@ from beatstream.api import v1
 from beatstream.auth.guard import authenticate_before_validating
 from beatstream.body_limit import BodySizeLimitMiddleware
 from beatstream.cache.microcache import MicrocacheMiddleware
+from beatstream.dashboard.router import mount_dashboard
 from beatstream.head_limit import RequestHeadLimitMiddleware
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
@@ -64,5 +65,6 @@ def create_app(
     authenticate_before_validating(app)
     app.include_router(health_router)
     app.include_router(v1)
+    mount_dashboard(app)  # /dashboard, HTML over the /v1 API; not in the OpenAPI document
     install_openapi(app)
     return app

@@ -76,6 +76,7 @@ OPAQUE_TOKENS = frozenset({"cursor", "changes_since"})
 # generated request breaking one is rightly refused. Matched by the server's message.
 UNSTATABLE_RULES = (
     "must not be after",  # year_from <= year_to
+    "must not be above",  # search: duration_min <= duration_max
     "must be before",  # analytics/plays: from < to
     "may span at most",  # analytics/plays: from..to within the interval's limit
     "may not be in the future",  # dates and years of birth

@@ -17,7 +17,24 @@ HIGHLIGHT = {
     "post_tags": ["</em>"],
     "fields": {"title": {}, "artist_name": {}, "album_title": {}},
 }
-SOURCE = ["id", "title", "artist_id", "artist_name", "genre", "album_title", "release_year"]
+SOURCE = [
+    "id",
+    "title",
+    "artist_id",
+    "artist_name",
+    "genre",
+    "album_title",
+    "release_year",
+    "duration_s",
+    "total_views",
+]
+# Each sort's Elasticsearch keys; every one ends on `id`, so `search_after` pages are stable.
+SORTS: dict[str, list[Any]] = {
+    "views": [{"total_views": "asc"}, {"id": "asc"}],
+    "-views": [{"total_views": "desc"}, {"id": "asc"}],
+    "year": [{"release_year": "asc"}, {"id": "asc"}],
+    "-year": [{"release_year": "desc"}, {"id": "asc"}],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +48,10 @@ class SongSearch:
     year_to: int | None
     country: str | None
     limit: int
+    duration_min: int | None = None
+    duration_max: int | None = None
+    artist: str | None = None
+    sort: str = "relevance"
 
 
 def _filters(params: SongSearch) -> list[dict[str, Any]]:
@@ -44,6 +65,15 @@ def _filters(params: SongSearch) -> list[dict[str, Any]]:
         years["lte"] = params.year_to
     if years:
         filters.append({"range": {"release_year": years}})
+    seconds: dict[str, int] = {}
+    if params.duration_min is not None:
+        seconds["gte"] = params.duration_min
+    if params.duration_max is not None:
+        seconds["lte"] = params.duration_max
+    if seconds:
+        filters.append({"range": {"duration_s": seconds}})
+    if params.artist is not None:
+        filters.append({"term": {"artist_id": params.artist}})
     if params.country is not None:  # a validated ISO code: a known, mapped field
         filters.append({"range": {f"views_per_country.{params.country}": {"gt": 0}}})
     return filters
@@ -65,11 +95,10 @@ def search_body(params: SongSearch, search_after: list[Any] | None) -> dict[str,
                 }
             }
         )
-    sort: list[Any] = (
-        [{"_score": "desc"}, {"id": "asc"}]
-        if params.q
-        else [{"total_views": "desc"}, {"id": "asc"}]
-    )
+    if params.sort in SORTS:
+        sort = SORTS[params.sort]
+    else:  # relevance
+        sort = [{"_score": "desc"}, {"id": "asc"}] if params.q else SORTS["-views"]
     body: dict[str, Any] = {
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": _filters(params)}},
         "sort": sort,

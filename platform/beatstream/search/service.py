@@ -18,7 +18,19 @@ from beatstream.search.schemas import SearchQuery, SearchResult, Suggestions
 
 def _fingerprint(params: SearchQuery) -> str:
     """What a page's results depend on (not `limit`, which may change between pages)."""
-    key = params.model_dump(include={"q", "genre", "year_from", "year_to", "country"})
+    key = params.model_dump(
+        include={
+            "q",
+            "genre",
+            "year_from",
+            "year_to",
+            "duration_min",
+            "duration_max",
+            "artist",
+            "country",
+            "sort",
+        }
+    )
     return hashlib.sha256(orjson.dumps(key, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
@@ -52,6 +64,8 @@ def _hit(hit: Mapping[str, Any]) -> dict[str, Any]:
         "artist": {"id": source["artist_id"], "name": source["artist_name"]},
         "genre": source["genre"],
         "album": {"title": source["album_title"], "release_year": source["release_year"]},
+        "duration_s": source.get("duration_s"),
+        "views": source.get("total_views") or 0,
         "score": hit.get("_score"),
         "highlight": hit.get("highlight", {}),
     }
@@ -65,6 +79,10 @@ def _song_search(params: SearchQuery) -> repository.SongSearch:
         year_to=params.year_to,
         country=params.country,
         limit=params.limit,
+        duration_min=params.duration_min,
+        duration_max=params.duration_max,
+        artist=params.artist,
+        sort=params.sort,
     )
 
 
