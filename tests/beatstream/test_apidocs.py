@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -66,3 +67,27 @@ def test_the_vendored_files_are_those_the_manifest_records() -> None:
         assert on_disk == set(entry["files"])
         for name, digest in entry["files"].items():
             assert hashlib.sha256((ASSETS / folder / name).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+async def test_the_page_may_load_only_from_this_origin_and_its_own_inline_scripts(
+    anon_client: httpx.AsyncClient, page: str
+) -> None:
+    response = await anon_client.get(page)
+
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["content-security-policy"].split(";")
+    )
+    assert policy["default-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    sources = policy["script-src"].split()
+    assert sources[0] == "'self'"
+    inline = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
+    hashes = [
+        f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+        for script in inline
+    ]
+    assert sources[1:] == hashes
+    for directive in policy.values():
+        assert EXTERNAL.findall(directive) == []
