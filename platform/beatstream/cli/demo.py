@@ -74,7 +74,9 @@ def _print(report: DemoReport, settings: Settings) -> None:
     )
     for account in report.accounts:
         typer.echo(f"  {account.role.value:<7} {account.email:<20} password {account.password}")
-    typer.echo(f"  partner key (X-API-Key, views:read): {report.partner_key}\n")
+    typer.echo(f"  partner key (X-API-Key, views:read): {report.partner_key}")
+    shown = ", ".join(f"/v1/playlists/{pid}" for pid in report.playlist_ids[:2])
+    typer.echo(f"Public playlists (no sign-in needed): {shown}\n")
 
 
 def demo(
