@@ -10,9 +10,13 @@ setup:
 		|| $(PY) -m pip install --quiet --user --break-system-packages "uv>=0.5"
 	@$(UV) sync --frozen --quiet
 
-## The main job: install, bring the stack up, serve the API on :8000 (docs at /docs).
+## The main job: install, write .env with generated secrets (first run only), bring the
+## stack up, load the demo into an empty database (BEATSTREAM_DEMO=false skips it),
+## serve the API on :8000 (docs at /docs). docs/first-run.md.
 serve: setup
+	$(UV) run beatstream init
 	$(UV) run beatstream stack up
+	$(UV) run beatstream demo
 	$(UV) run beatstream serve
 
 ## Lint, type-check, check the import contracts (docs/architecture.md), then the whole test suite against real servers.
@@ -23,9 +27,12 @@ test: setup lint browser
 browser:
 	@$(PY) tools/browser.py
 
-## Refresh the dashboard's vendored JavaScript from npm at the pinned versions (tools/vendor.py).
+## Refresh every vendored front-end file from npm at its pinned version: the dashboard's
+## JavaScript (tools/vendor.py) and the Swagger UI / ReDoc assets of /docs and /redoc
+## (tools/vendor_docs.py). Licences and SHA-256 manifests are written beside them.
 vendor: setup
 	$(UV) run python tools/vendor.py
+	$(UV) run python tools/vendor_docs.py
 
 lint: setup
 	$(UV) run ruff check .

@@ -9,6 +9,7 @@ from pymongo.monitoring import CommandListener
 
 from beatstream import __version__
 from beatstream.api import v1
+from beatstream.apidocs import install_docs
 from beatstream.auth.guard import authenticate_before_validating
 from beatstream.body_limit import BodySizeLimitMiddleware
 from beatstream.cache.microcache import MicrocacheMiddleware
@@ -38,6 +39,9 @@ def create_app(
         version=__version__,
         summary="Catalogue, playlists, listeners, search and analytics for music streaming.",
         lifespan=build_lifespan(settings, mongo_listeners),
+        # Served by `install_docs` from vendored assets, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     # Innermost: a complete Allow on 405s, OPTIONS, HEAD wherever GET (beatstream.methods).
     app.add_middleware(MethodSemanticsMiddleware)
@@ -67,4 +71,5 @@ def create_app(
     app.include_router(v1)
     mount_dashboard(app)  # /dashboard, HTML over the /v1 API; not in the OpenAPI document
     install_openapi(app)
+    install_docs(app)
     return app

@@ -12,7 +12,8 @@ from importlib.metadata import entry_points
 
 import typer
 
-from beatstream.cli import accounts, keys, partners, reindex, serve, sync
+from beatstream.cli import accounts, demo, keys, partners, reindex, serve, sync
+from beatstream.cli import init as init_command
 from beatstream.cli import seed as seed_command
 
 PLUGIN_GROUP = "beatstream.cli"
@@ -30,6 +31,8 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(partners.app, name="partners")
 # The old name of `partners`, kept working for existing scripts.
 app.add_typer(partners.app, name="thirdparty", help="Alias of `beatstream partners`.")
+app.command("init")(init_command.init)
+app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("seed")(seed_command.seed)
 app.command("reindex")(reindex.reindex)
