@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from beatstream.cache.store import CachedResponse, ResponseCache, params_digest
 from beatstream.settings import RedisSettings, Settings
@@ -118,7 +117,7 @@ async def test_a_stampede_of_200_computes_once(cache: ResponseCache) -> None:
 
 async def test_two_processes_share_one_compute(settings: Settings) -> None:
     """Two clients with their own connection pools stand for two API processes."""
-    clients = [Redis.from_url(settings.redis.url) for _ in range(2)]
+    clients = [create_redis_client(settings.redis) for _ in range(2)]
     prefix = settings.redis.key_prefix
     try:
         caches = [ResponseCache(client, prefix) for client in clients]

@@ -103,7 +103,7 @@ async def test_redis_down_still_answers_from_elasticsearch(
     es_client: AsyncElasticsearch,
 ) -> None:
     redis = search_settings.redis.model_copy(
-        update={"url": disposable_redis.url, "socket_timeout_s": 0.5}
+        update={"url": disposable_redis.url, "cluster": False, "socket_timeout_s": 0.5}
     )
     app = create_app(search_settings.model_copy(update={"redis": redis}))
     async with running(app) as http:
