@@ -70,6 +70,7 @@ async def test_a_killed_node_costs_no_answer_and_no_document(
     reads: list[tuple[bool, int]] = []  # (node down at the time, status)
     node_down = False
     reading = True
+    enough_reads_while_down = asyncio.Event()
 
     async def read() -> None:
         n = 0
@@ -77,6 +78,8 @@ async def test_a_killed_node_costs_no_answer_and_no_document(
             n += 1  # a new query each time: answered by Elasticsearch, not the cache
             response = await search_client.get("/v1/search/songs", params={"q": f"song {n}"})
             reads.append((node_down, response.status_code))
+            if sum(down for down, _ in reads) >= 20:
+                enough_reads_while_down.set()
             await asyncio.sleep(0.02)
 
     reader = asyncio.create_task(read())
@@ -87,8 +90,7 @@ async def test_a_killed_node_costs_no_answer_and_no_document(
         node_down = True
         during = [await make_song() for _ in range(10)]
         assert await _applied_at_least(sync.db, len(before) + len(during))
-        while sum(down for down, _ in reads) < 20:
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(enough_reads_while_down.wait(), timeout=300)  # hang guard
         await restore(clusters)
         node_down = False
         after = [await make_song() for _ in range(3)]
