@@ -3,7 +3,7 @@ PY ?= python3
 UV := $(PY) -m uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup serve test lint stack-up stack-status stack-down bench mutation mongoeco-probe vendor browser
+.PHONY: setup serve test test-cluster lint stack-up stack-status stack-down bench mutation mongoeco-probe vendor browser
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5" \
@@ -19,9 +19,29 @@ serve: setup
 	$(UV) run beatstream demo
 	$(UV) run beatstream serve
 
-## Lint, type-check, check the import contracts (docs/architecture.md), then the whole test suite against real servers.
+## Lint, type-check, check the import contracts (docs/architecture.md), then the whole test suite against real servers
+## (the dashboard's browser tests included), then the cluster pass.
 test: setup lint browser
 	$(UV) run pytest
+	$(MAKE) --no-print-directory test-cluster
+
+## Second pass: the store-facing tests against a 3-node Elasticsearch cluster and a Redis Cluster
+## (`beatstream stack up --cluster`, started here when not running and stopped after), plus the
+## failure tests that kill a node (tests/cluster). A selection, not the whole suite: docs/stack.md.
+CLUSTER_TESTS := \
+	tests/beatstream/cache/test_store.py \
+	tests/beatstream/search/test_search_cache.py \
+	tests/beatstream/search/test_indices.py \
+	tests/beatstream/test_ratelimit.py::test_anonymous_requests_are_limited_per_ip \
+	tests/beatstream/auth/test_revocation.py::test_logout_everywhere_revokes_every_token_of_the_account_only \
+	tests/beatstream/analytics/test_plays.py::test_daily_counts_match_python_with_empty_days_as_zero \
+	tests/beatstream/analytics/test_song_analytics.py::test_top_artists_without_country_rank_by_total_views \
+	tests/pipelines/test_reindex.py::test_reindex_builds_a_new_index_and_swaps_the_alias \
+	tests/pipelines/test_invalidation.py::test_reindex_songs_invalidates_the_cached_answers \
+	tests/pipelines/test_sync.py::test_check_finds_lost_unexpected_and_stale_and_repair_fixes_them \
+	tests/cluster
+test-cluster: setup
+	BEATSTREAM_TOPOLOGY=cluster $(UV) run pytest -p no:randomly $(CLUSTER_TESTS)
 
 ## Debian's Chromium for the dashboard's browser tests (tests/browser): installed once, quietly.
 browser:

@@ -82,7 +82,9 @@ class ElasticsearchSettings(StoreSection):
     request_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # Create or migrate the search indices at start; off where a deploy step does it.
     manage_indices: bool = True
-    replicas: int = Field(default=0, ge=0, le=5)
+    # "auto": one replica of every shard once the cluster has a second data node, none
+    # on a single node (Elasticsearch's `auto_expand_replicas: 0-1`); a number fixes it.
+    replicas: int | Literal["auto"] = Field(default="auto", ge=0, le=5)
 
     @classmethod
     def url_parts(cls, value: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from devstack.cluster import ClusterStack
 from devstack.manager import Stack
 from devstack.process import StackError
 
@@ -15,6 +16,11 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
+CLUSTER_HELP = (
+    "The 3-node Elasticsearch cluster and the Redis Cluster (3 primaries + 3 replicas) "
+    "instead of the single-node stack, which is left alone."
+)
+
 
 def _fail(exc: StackError) -> typer.Exit:
     console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
@@ -22,8 +28,11 @@ def _fail(exc: StackError) -> typer.Exit:
 
 
 @app.command()
-def up() -> None:
+def up(cluster: bool = typer.Option(False, "--cluster", help=CLUSTER_HELP)) -> None:
     """Install (first run only) and start every server that is not running yet."""
+    if cluster:
+        _cluster_up()
+        return
     stack = Stack()
     with console.status("bringing the stack up") as spinner:
 
@@ -45,9 +54,38 @@ def up() -> None:
         typer.echo(f"{var}={value}")
 
 
+def _cluster_up() -> None:
+    cluster = ClusterStack()
+    try:
+        cluster.up(report=lambda line: console.print(line, highlight=False))
+    except StackError as exc:
+        raise _fail(exc) from None
+    console.print("cluster is up; point the API (or the tests) at it with:", highlight=False)
+    for var, value in cluster.environment().items():
+        typer.echo(f"{var}={value}")
+
+
+def _cluster_status() -> None:
+    cluster = ClusterStack()
+    states = cluster.states()
+    for node in states:
+        state = "up" if node.ready else ("starting" if node.pid else "down")
+        pid = f"pid {node.pid}" if node.pid else "-"
+        typer.echo(
+            f"{node.name:<16}{state:<10}{pid:<12}{node.rss_bytes / 2**20:7.0f} MiB  {node.url}"
+        )
+    typer.echo(f"elasticsearch health: {cluster.es_health()}")
+    typer.echo(f"total resident memory: {sum(n.rss_bytes for n in states) / 2**20:.0f} MiB")
+    if not all(node.ready for node in states):
+        raise typer.Exit(code=1)
+
+
 @app.command()
-def status() -> None:
+def status(cluster: bool = typer.Option(False, "--cluster", help=CLUSTER_HELP)) -> None:
     """Print each store's own version string and URL; exit 1 if any is down."""
+    if cluster:
+        _cluster_status()
+        return
     stack = Stack()
     rows = stack.status()
     implementations = {server.name: server.implementation for server in stack.servers}
@@ -62,9 +100,12 @@ def status() -> None:
 
 
 @app.command()
-def down() -> None:
+def down(cluster: bool = typer.Option(False, "--cluster", help=CLUSTER_HELP)) -> None:
     """Stop the servers this stack started (by pid file); leave anything else alone."""
     try:
+        if cluster:
+            ClusterStack().down(report=lambda line: console.print(line, highlight=False))
+            return
         Stack().down(report=lambda line: console.print(line, highlight=False))
     except StackError as exc:
         raise _fail(exc) from None

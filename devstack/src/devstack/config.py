@@ -40,6 +40,13 @@ class StackConfig(BaseSettings):
     # Either backend keeps its indexes (memory: all data too) on the heap.
     mongodb_heap: str = Field(default="4g", pattern=r"^[0-9]+[mg]$")
     start_timeout_s: float = Field(default=180.0, gt=0)
+    # `stack up --cluster` (devstack.cluster): nodes take consecutive ports from these.
+    cluster_elasticsearch_port: int = Field(default=9201, ge=1, le=65533)
+    cluster_elasticsearch_transport_port: int = Field(default=9301, ge=1, le=65533)
+    cluster_elasticsearch_heap: str = Field(default="384m", pattern=r"^[0-9]+[mg]$")
+    cluster_redis_port: int = Field(default=7001, ge=1, le=65530)
+    # Small, so a killed primary's replica takes over within about two seconds.
+    cluster_redis_node_timeout_ms: int = Field(default=1000, ge=100)
 
     @property
     def run_dir(self) -> Path:

@@ -188,8 +188,10 @@ class ResponseCache:
         namespace, generation, digest = flight
         if generation is None:
             return await self._computed(compute, "bypass")
-        key = f"{self._prefix}cache:{namespace}:g{generation}:{digest}"
-        lock_key = f"{self._prefix}cache-lock:{namespace}:g{generation}:{digest}"
+        # `{digest}` is a Redis Cluster hash tag: an entry and its lock share one slot,
+        # so the waiters' GET + EXISTS poll is one round trip to one node.
+        key = f"{self._prefix}cache:{namespace}:g{generation}:{{{digest}}}"
+        lock_key = f"{self._prefix}cache-lock:{namespace}:g{generation}:{{{digest}}}"
         token = secrets.token_hex(16)
         locked = False
         try:

@@ -172,10 +172,18 @@ def new_plays_generation() -> str:
     return datetime.now(UTC).strftime("%Y%m%dt%H%M%S") + secrets.token_hex(2)
 
 
+def _replicas(config: ElasticsearchSettings) -> dict[str, Any]:
+    """A replica wherever there is a second node to hold it (`auto`), or a fixed count;
+    a fixed count turns auto-expansion off, which would otherwise override it."""
+    if config.replicas == "auto":
+        return {"auto_expand_replicas": "0-1"}
+    return {"number_of_replicas": config.replicas, "auto_expand_replicas": "false"}
+
+
 def _settings(config: ElasticsearchSettings) -> dict[str, Any]:
     return {
         "number_of_shards": 1,
-        "number_of_replicas": config.replicas,
+        **_replicas(config),
         "analysis": ANALYSIS,
         # Deletes carry external versions; Elasticsearch forgets a delete's version after
         # `gc_deletes`, and an older write replayed after that could resurrect the document.
@@ -210,7 +218,7 @@ async def finish_bulk_load(
         index=index,
         settings={
             "refresh_interval": None,
-            "number_of_replicas": config.replicas,
+            **_replicas(config),
             "translog": {"durability": "request"},
         },
     )
@@ -264,6 +272,7 @@ def _bulk_load(settings: dict[str, Any]) -> dict[str, Any]:
         **settings,
         "refresh_interval": "-1",
         "number_of_replicas": 0,
+        "auto_expand_replicas": "false",
         "translog": {"durability": "async"},
     }
 

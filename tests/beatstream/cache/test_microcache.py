@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import pytest
+from redis.asyncio.cluster import RedisCluster
 
 from beatstream.app import create_app
 from beatstream.cache import microcache
@@ -18,8 +19,12 @@ from tests.fixtures.search import IndexSongs, song_row
 
 
 async def _redis_gets(redis_client: RedisClient) -> int:
-    stats = await redis_client.info("commandstats")
-    return int(stats.get("cmdstat_get", {}).get("calls", 0))
+    if isinstance(redis_client, RedisCluster):  # every primary's count: keys spread over them
+        by_node = await redis_client.info("commandstats", target_nodes=RedisCluster.PRIMARIES)
+        per_node = list(by_node.values())
+    else:
+        per_node = [await redis_client.info("commandstats")]
+    return sum(int(node.get("cmdstat_get", {}).get("calls", 0)) for node in per_node)
 
 
 @pytest.fixture

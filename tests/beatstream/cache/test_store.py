@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
+from redis.crc import key_slot
 
 from beatstream.cache.store import CachedResponse, ResponseCache, params_digest
 from beatstream.settings import RedisSettings, Settings
@@ -41,7 +41,7 @@ def cache(redis_client: RedisClient, redis_prefix: str) -> ResponseCache:
 
 
 def value_key(prefix: str, namespace: str, params: dict[str, object], generation: int = 0) -> str:
-    return f"{prefix}cache:{namespace}:g{generation}:{params_digest(params)}"
+    return f"{prefix}cache:{namespace}:g{generation}:{{{params_digest(params)}}}"
 
 
 async def test_miss_then_hit_serves_the_same_body_and_etag(cache: ResponseCache) -> None:
@@ -118,7 +118,7 @@ async def test_a_stampede_of_200_computes_once(cache: ResponseCache) -> None:
 
 async def test_two_processes_share_one_compute(settings: Settings) -> None:
     """Two clients with their own connection pools stand for two API processes."""
-    clients = [Redis.from_url(settings.redis.url) for _ in range(2)]
+    clients = [create_redis_client(settings.redis) for _ in range(2)]
     prefix = settings.redis.key_prefix
     try:
         caches = [ResponseCache(client, prefix) for client in clients]
@@ -199,7 +199,7 @@ async def test_a_vanished_lock_holder_leads_the_waiter_to_compute(
 ) -> None:
     """Another process took the lock and died: we wait out its lock, then compute."""
     digest = params_digest({"q": "orphan"})
-    lock_key = f"{redis_prefix}cache-lock:songs:g0:{digest}"
+    lock_key = f"{redis_prefix}cache-lock:songs:g0:{{{digest}}}"
     await redis_client.set(lock_key, "dead", px=200)
     locks_seen: list[str | bytes | None] = []
     compute = Compute(delay_s=0)
@@ -216,11 +216,27 @@ async def test_a_vanished_lock_holder_leads_the_waiter_to_compute(
     assert locks_seen[0] not in {"dead", b"dead"}, "computed while the dead holder's lock stood"
 
 
+async def test_an_entry_and_its_lock_share_one_cluster_slot(
+    cache: ResponseCache, redis_client: RedisClient, redis_prefix: str
+) -> None:
+    """Waiters poll the entry and the lock in one pipeline: on a Redis Cluster that is
+    one node's round trip only when both keys hash to one slot (a hash tag)."""
+    locks: list[bytes] = []
+
+    async def compute_seeing_the_lock() -> bytes:
+        locks.extend([k async for k in redis_client.scan_iter(match=f"{redis_prefix}cache-lock:*")])
+        return BODY
+
+    await cache.get_or_compute("songs", {"q": "slot"}, 60, compute_seeing_the_lock)
+    [lock] = locks
+    assert key_slot(lock) == key_slot(value_key(redis_prefix, "songs", {"q": "slot"}).encode())
+
+
 async def test_an_expired_lock_is_not_released_from_its_next_owner(
     redis_client: RedisClient, redis_prefix: str
 ) -> None:
     cache = ResponseCache(redis_client, redis_prefix, lock_ttl_s=0.1)
-    lock_key = f"{redis_prefix}cache-lock:songs:g0:{params_digest({'q': 'slow'})}"
+    lock_key = f"{redis_prefix}cache-lock:songs:g0:{{{params_digest({'q': 'slow'})}}}"
 
     async def slow_compute() -> bytes:
         await asyncio.sleep(0.2)  # our lock expires meanwhile; someone else takes it

@@ -49,7 +49,9 @@ async def test_ready_reports_three_real_server_versions(client: httpx.AsyncClien
 async def test_ready_is_503_while_a_store_is_down(
     settings: Settings, disposable_redis: DisposableRedis
 ) -> None:
-    redis = settings.redis.model_copy(update={"url": disposable_redis.url, "socket_timeout_s": 0.5})
+    redis = settings.redis.model_copy(
+        update={"url": disposable_redis.url, "cluster": False, "socket_timeout_s": 0.5}
+    )
     app = create_app(_with_ttl(settings, 0).model_copy(update={"redis": redis}))
     async with running(app) as http:
         assert (await http.get("/health/ready")).status_code == 200
@@ -130,7 +132,9 @@ async def test_ready_shows_detail_to_the_internal_networks(
 async def test_ready_down_tells_an_anonymous_caller_only_that(
     settings: Settings, disposable_redis: DisposableRedis
 ) -> None:
-    redis = settings.redis.model_copy(update={"url": disposable_redis.url, "socket_timeout_s": 0.5})
+    redis = settings.redis.model_copy(
+        update={"url": disposable_redis.url, "cluster": False, "socket_timeout_s": 0.5}
+    )
     app = create_app(_with_ttl(settings, 0).model_copy(update={"redis": redis}))
     async with running(app, role=None) as http:
         disposable_redis.kill()

@@ -122,7 +122,11 @@ async def test_redis_down_fails_open_without_rate_limit_headers(
     settings: Settings, mongo_db: object, disposable_redis: DisposableRedis
 ) -> None:
     settings = settings.model_copy(
-        update={"redis": settings.redis.model_copy(update={"url": disposable_redis.url})}
+        update={
+            "redis": settings.redis.model_copy(
+                update={"url": disposable_redis.url, "cluster": False}
+            )
+        }
     )
     async with running(app_with_probes(settings)) as http:
         key = await _key()

@@ -85,3 +85,31 @@ async def test_monthly_play_indices_take_the_template_and_the_read_alias(
     assert (await es_client.count(index=plays_alias(es_prefix)))["count"] == 1
     mapping = await es_client.indices.get_mapping(index=index)
     assert mapping[index]["mappings"]["properties"]["played_at"]["type"] == "date"
+
+
+async def test_indices_get_a_replica_where_a_second_node_can_hold_it(
+    es_client: AsyncElasticsearch, settings: Settings, es_prefix: str
+) -> None:
+    """`replicas=auto` (the default): one replica on a cluster, none on a single node,
+    and the cluster goes green either way (a replica with nowhere to go would be yellow).
+    The monthly play indices get theirs from the template."""
+    await ensure_search_indices(es_client, settings.elasticsearch)
+    await es_client.index(
+        index=plays_index(es_prefix, 2026, 3),
+        document={"song_id": "s", "listener_id": "l", "played_at": "2026-03-01T00:00:00Z"},
+        refresh=True,
+    )
+    nodes = int((await es_client.cluster.health())["number_of_data_nodes"])
+    indices = f"{es_prefix}-*"
+
+    health = await es_client.cluster.health(
+        index=indices, wait_for_status="green", wait_for_active_shards="all", timeout="30s"
+    )
+    found = await es_client.indices.get_settings(index=indices, name="index.number_of_replicas")
+
+    assert not health["timed_out"]
+    expected = min(1, nodes - 1)
+    assert {i: s["settings"]["index"]["number_of_replicas"] for i, s in found.items()} == {
+        i: str(expected) for i in found
+    }
+    assert len(found) == 2

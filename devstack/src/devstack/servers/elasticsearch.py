@@ -159,36 +159,45 @@ class ElasticsearchServer(StackServer):
         (self.conf_dir / "jvm.options.d").mkdir(exist_ok=True)
         (self.conf_dir / "elasticsearch.yml").write_text(
             "# Written by `beatstream stack up`; edits are overwritten on the next start.\n"
-            "cluster.name: beatstream-stack\n"
-            "node.name: beatstream-1\n"
-            "discovery.type: single-node\n"
-            f"network.host: {self.config.host}\n"
+            + self.node_yml()
+            + f"network.host: {self.config.host}\n"
             f"http.port: {self.port}\n"
             f"path.data: {self.data_dir}\n"
-            f"path.logs: {self.config.log_dir / 'elasticsearch'}\n"
+            f"path.logs: {self.log_dir}\n"
             "xpack.security.enabled: false\n"
             # A nearly full developer disk must not turn every index read-only.
             "cluster.routing.allocation.disk.threshold_enabled: false\n"
         )
 
+    def node_yml(self) -> str:
+        """The node's identity and discovery; a cluster node (devstack.cluster) overrides it."""
+        return (
+            "cluster.name: beatstream-stack\nnode.name: beatstream-1\ndiscovery.type: single-node\n"
+        )
+
+    @property
+    def log_dir(self) -> Path:
+        return self.config.log_dir / "elasticsearch"
+
+    @property
+    def heap(self) -> str:
+        return self.config.elasticsearch_heap
+
     def launch_plan(self) -> LaunchPlan:
         java_home = self.java_home()
         user = service_user()
         self._write_config()
-        work_dirs = [self.conf_dir, self.data_dir, self.config.log_dir / "elasticsearch"]
+        work_dirs = [self.conf_dir, self.data_dir, self.log_dir]
         for directory in work_dirs:
             directory.mkdir(parents=True, exist_ok=True)
             chown_tree(directory, user)
-        for parent in (
-            self.config.home,
-            self.config.home / "data",
-            self.config.home / "config",
-            self.config.log_dir,
-        ):
+        home = self.config.home
+        parents = {p for d in work_dirs for p in d.parents if p == home or home in p.parents}
+        for parent in parents:
             parent.chmod(parent.stat().st_mode | 0o755)
         if not (self.es_home / "bin" / "elasticsearch").exists():
             raise StackError(f"Elasticsearch {self.version} is not installed at {self.es_home}")
-        heap = self.config.elasticsearch_heap
+        heap = self.heap
         return LaunchPlan(
             argv=[str(self.es_home / "bin" / "elasticsearch")],
             marker=str(self.es_home),
@@ -197,7 +206,7 @@ class ElasticsearchServer(StackServer):
                 "ES_PATH_CONF": str(self.conf_dir),
                 "ES_JAVA_OPTS": f"-Xms{heap} -Xmx{heap}",
             },
-            cwd=self.config.log_dir / "elasticsearch",
+            cwd=self.log_dir,
             user=user,
         )
 
