@@ -136,9 +136,14 @@ CHECKS: dict[str, CapabilityCheck] = {
 }
 
 
-async def detect_capability(client: AsyncMongoClient[MongoDocument], name: str) -> Capability:
+SCRATCH_PREFIX = "capcheck"
+
+
+async def detect_capability(
+    client: AsyncMongoClient[MongoDocument], name: str, prefix: str = SCRATCH_PREFIX
+) -> Capability:
     """Try one feature in its own scratch database (dropped afterwards)."""
-    db = client[f"capcheck_{name}_{uuid.uuid4().hex[:8]}"]
+    db = client[f"{prefix}_{name}_{uuid.uuid4().hex[:8]}"]
     try:
         ok = await asyncio.wait_for(CHECKS[name](client, db), timeout=15)
         return Capability(name, ok, "" if ok else "answered, but with a wrong result")
@@ -148,9 +153,12 @@ async def detect_capability(client: AsyncMongoClient[MongoDocument], name: str) 
         await client.drop_database(db.name)
 
 
-async def detect_capabilities(client: AsyncMongoClient[MongoDocument]) -> dict[str, Capability]:
-    """Try every feature, each in its own scratch database, all at once."""
-    found = await asyncio.gather(*(detect_capability(client, name) for name in CHECKS))
+async def detect_capabilities(
+    client: AsyncMongoClient[MongoDocument], prefix: str = SCRATCH_PREFIX
+) -> dict[str, Capability]:
+    """Try every feature, each in its own scratch database (named `<prefix>_<feature>_…`,
+    so a caller can tell its own from another process's), all at once."""
+    found = await asyncio.gather(*(detect_capability(client, name, prefix) for name in CHECKS))
     return {capability.name: capability for capability in found}
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from pymongo import AsyncMongoClient
@@ -21,12 +22,12 @@ async def test_every_capability_is_reported_with_a_reason_when_missing(
 async def test_detection_leaves_no_scratch_database_behind(
     mongo_client: AsyncMongoClient[MongoDocument],
 ) -> None:
-    # Compared with the databases present before: a detection killed mid-way in another
-    # process (a kill -9 test, an interrupted run on a shared server) leaves its own.
-    before = set(await mongo_client.list_database_names())
-    await detect_capabilities(mongo_client)
-    names = set(await mongo_client.list_database_names()) - before
-    assert not [n for n in names if n.startswith("capcheck_")]
+    # Its own prefix: other processes on a shared server detect at the same time, and
+    # one killed mid-way (a kill -9 test) leaves its scratch databases behind.
+    prefix = f"capcheck{uuid.uuid4().hex[:8]}"
+    await detect_capabilities(mongo_client, prefix)
+    names = await mongo_client.list_database_names()
+    assert not [n for n in names if n.startswith(prefix)]
 
 
 @pytest.mark.requires_mongo("transactions")
