@@ -350,13 +350,13 @@ def run() -> Path:
         raise SystemExit(f"refusing to report rows with errors (non-2xx or socket): {refused}")
     table = _table(rows)
     goals = _goals(rows)
-    result = {
+    summary: dict[str, Any] = {
         "connections": CONNECTIONS,
         "rounds": ROUNDS,
         "seconds_per_row": seconds,
         "goals": goals,
     }
-    path = report.write("http_overhead", result, table)
+    path = report.write("http_overhead", summary, table)
     lines = ["", "| goal | ratio | target | met |", "|---|---|---|---|"]
     lines += [
         f"| {g['goal']} | {g['ratio']} | {g['target']} | {'yes' if g['met'] else 'NO'} |"
