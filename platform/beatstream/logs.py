@@ -3,14 +3,25 @@
 Passwords never reach a log line: the formatter redacts URL credentials in the
 message and in any exception text. Uvicorn's loggers are routed through the same
 handler so access logs, errors and ours share one format.
+
+Off the hot path (docs/performance.md): a request's thread only makes the record
+(request id and message fixed then, no caller lookup) and puts it on a queue; one
+writer thread per process formats, redacts and writes it. The access line is uvicorn's,
+formatted once; redaction scans it in one pass and returns at once when it has neither
+`://` nor `=` (beatstream.redact).
 """
 
 from __future__ import annotations
 
+import atexit
+import copy
 import logging
 import logging.config
+import queue
+import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
 import orjson
@@ -86,9 +97,57 @@ class StartupFailureFilter(logging.Filter):
         return not ("Traceback" in message and "StoreUnavailableError" in message)
 
 
+class RecordEnqueuer(QueueHandler):
+    """The caller's side of the queue: the message is merged with its arguments here
+    (they may change once the caller moves on) and the request id was attached by the
+    handler's filter, in the caller's context. `exc_info` is kept: the queue never
+    leaves the process, and the writer formats the traceback into its own field."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record = copy.copy(record)
+        record.message = record.getMessage()
+        record.msg = record.message
+        record.args = None
+        return record
+
+
+_listener: QueueListener | None = None
+
+
+def _stop_writer() -> None:
+    """Drain the queue and join the writer: every line logged before exit is written."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
+
+
+atexit.register(_stop_writer)
+
+
+def queued_stderr(log_format: str) -> QueueHandler:
+    """The process's log handler: records go on a queue, a writer thread formats them
+    (JSON or console) onto stderr. Configuring again replaces the writer (its queue
+    drained first). The caller lookup logging does for every record (a stack walk for
+    file and line, which no formatter here prints) is switched off, as the logging
+    HOWTO's "Optimization" section describes."""
+    global _listener
+    _stop_writer()
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    sink = logging.StreamHandler(sys.stderr)
+    sink.setFormatter(JsonFormatter() if log_format == "json" else ConsoleFormatter())
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    _listener = QueueListener(records, sink)
+    _listener.start()
+    return RecordEnqueuer(records)
+
+
 def logging_config(settings: LogSettings) -> dict[str, Any]:
-    """A `dictConfig` for the whole process; uvicorn applies it in every worker too."""
-    formatter = JsonFormatter if settings.format == "json" else ConsoleFormatter
+    """A `dictConfig` for the whole process; uvicorn applies it in every worker too.
+    The filters run on the caller's side of the queue (the request id is a context
+    variable; a dropped record is never queued)."""
     quiet = max(logging.WARNING, logging.getLevelName(settings.level))
     return {
         "version": 1,
@@ -97,12 +156,10 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
             "request_id": {"()": RequestIdFilter},
             "startup_failure": {"()": StartupFailureFilter},
         },
-        "formatters": {"default": {"()": formatter}},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
-                "formatter": "default",
+                "()": queued_stderr,
+                "log_format": settings.format,
                 "filters": ["request_id", "startup_failure"],
             }
         },
