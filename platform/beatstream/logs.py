@@ -133,7 +133,7 @@ def queued_stderr(log_format: str) -> QueueHandler:
     HOWTO's "Optimization" section describes."""
     global _listener
     _stop_writer()
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logProcesses = False
     logging.logMultiprocessing = False
     sink = logging.StreamHandler(sys.stderr)
