@@ -5,8 +5,9 @@ message and in any exception text. Uvicorn's loggers are routed through the same
 handler so access logs, errors and ours share one format.
 
 Off the hot path (docs/performance.md): a request's thread only makes the record
-(request id and message fixed then, no caller lookup) and puts it on a queue; one
-writer thread per process formats, redacts and writes it. The access line is uvicorn's,
+(request id and message fixed then, no caller lookup) and appends it to a queue; one
+writer thread per process formats, redacts and writes what was queued every
+`WRITE_EVERY_S`, in one write. The access line is uvicorn's,
 formatted once; redaction scans it in one pass and returns at once when it has neither
 `://` nor `=` (beatstream.redact).
 """
@@ -17,12 +18,12 @@ import atexit
 import copy
 import logging
 import logging.config
-import queue
 import sys
+import threading
+from collections import deque
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from logging.handlers import QueueHandler, QueueListener
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
@@ -97,57 +98,110 @@ class StartupFailureFilter(logging.Filter):
         return not ("Traceback" in message and "StoreUnavailableError" in message)
 
 
-class RecordEnqueuer(QueueHandler):
-    """The caller's side of the queue: the message is merged with its arguments here
-    (they may change once the caller moves on) and the request id was attached by the
-    handler's filter, in the caller's context. `exc_info` is kept: the queue never
-    leaves the process, and the writer formats the traceback into its own field."""
+# How long a record may wait for the writer. The writer sleeps between batches instead
+# of being woken per record: a wake-up per line (a thread switch and a GIL hand-over on
+# every request) cost the event loop more than formatting the line did.
+WRITE_EVERY_S = 0.05
 
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+
+class BatchWriter:
+    """The writer thread: every `WRITE_EVERY_S` it takes whatever was queued, formats
+    each record with the sink's formatter (JSON or console, redaction included) and
+    writes the batch to the sink's stream in one call. `stop` writes what is left."""
+
+    def __init__(self, sink: logging.StreamHandler[TextIO]) -> None:
+        self.sink = sink
+        self.records: deque[logging.LogRecord] = deque()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="beatstream-log-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(WRITE_EVERY_S):
+            self.write_queued()
+        self.write_queued()
+
+    def write_queued(self) -> None:
+        lines = []
+        while self.records:
+            record = self.records.popleft()
+            try:
+                lines.append(self.sink.format(record))
+            # As every logging handler does: a record that fails is reported, never raised.
+            except Exception:  # noqa: BLE001
+                self.sink.handleError(record)
+        if lines:
+            try:
+                self.sink.stream.write("\n".join(lines) + "\n")
+                self.sink.flush()
+            except Exception:  # noqa: BLE001
+                self.sink.handleError(record)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+
+class RecordEnqueuer(logging.Handler):
+    """The caller's side: the message is merged with its arguments once, here (they may
+    change once the caller moves on); the filters then run on it in the caller's
+    context (the request id is a context variable; a dropped record is never queued),
+    and the record is appended to the writer's queue: no lock, no wake-up (a deque's
+    append is atomic). `exc_info` is kept: the queue never leaves the process, and the
+    writer formats the traceback into its own field."""
+
+    def __init__(self, writer: BatchWriter) -> None:
+        super().__init__()
+        self.writer = writer
+
+    def handle(self, record: logging.LogRecord) -> bool:
         record = copy.copy(record)
         record.message = record.getMessage()
         record.msg = record.message
         record.args = None
-        return record
+        if not self.filter(record):
+            return False
+        self.writer.records.append(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.handle(record)
 
 
-_listener: QueueListener | None = None
+_writer: BatchWriter | None = None
 
 
 def _stop_writer() -> None:
-    """Drain the queue and join the writer: every line logged before exit is written."""
-    global _listener
-    if _listener is not None:
-        _listener.stop()
-        _listener = None
+    """Write what is queued and join the writer: every line logged before exit is written."""
+    global _writer
+    if _writer is not None:
+        _writer.stop()
+        _writer = None
 
 
 atexit.register(_stop_writer)
 
 
-def queued_stderr(log_format: str) -> QueueHandler:
-    """The process's log handler: records go on a queue, a writer thread formats them
-    (JSON or console) onto stderr. Configuring again replaces the writer (its queue
-    drained first). The caller lookup logging does for every record (a stack walk for
-    file and line, which no formatter here prints) is switched off, as the logging
-    HOWTO's "Optimization" section describes."""
-    global _listener
+def queued_stderr(log_format: str) -> RecordEnqueuer:
+    """The process's log handler: records are queued, a writer thread formats them
+    (JSON or console) onto stderr. Configuring again replaces the writer (what it
+    holds written first). The caller lookup logging does for every record (a stack
+    walk for file and line, which no formatter here prints) is switched off, as the
+    logging HOWTO's "Optimization" section describes."""
+    global _writer
     _stop_writer()
     logging._srcfile = None
     logging.logProcesses = False
     logging.logMultiprocessing = False
     sink = logging.StreamHandler(sys.stderr)
     sink.setFormatter(JsonFormatter() if log_format == "json" else ConsoleFormatter())
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    _listener = QueueListener(records, sink)
-    _listener.start()
-    return RecordEnqueuer(records)
+    _writer = BatchWriter(sink)
+    return RecordEnqueuer(_writer)
 
 
 def logging_config(settings: LogSettings) -> dict[str, Any]:
     """A `dictConfig` for the whole process; uvicorn applies it in every worker too.
-    The filters run on the caller's side of the queue (the request id is a context
-    variable; a dropped record is never queued)."""
+    The filters run on the caller's side of the queue (`RecordEnqueuer`)."""
     quiet = max(logging.WARNING, logging.getLevelName(settings.level))
     return {
         "version": 1,
