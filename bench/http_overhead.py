@@ -308,6 +308,9 @@ def _goals(rows: dict[str, Row]) -> list[dict[str, Any]]:
     def rps(key: str) -> float:
         return _mean(rows[key], lambda r: r.requests_per_s)
 
+    def cpu(key: str) -> float:
+        return statistics.fmean(rows[key].cpu_us)
+
     goals = []
     for name, top, bottom, target in GOALS:
         ratio = rps(top) / rps(bottom)
@@ -315,6 +318,7 @@ def _goals(rows: dict[str, Row]) -> list[dict[str, Any]]:
             {
                 "goal": name,
                 "ratio": round(ratio, 2),
+                "cpu_ratio": round(cpu(bottom) / cpu(top), 2),
                 "target": f">= {target}",
                 "met": ratio >= target,
             }
