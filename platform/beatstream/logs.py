@@ -102,6 +102,12 @@ class StartupFailureFilter(logging.Filter):
 # of being woken per record: a wake-up per line (a thread switch and a GIL hand-over on
 # every request) cost the event loop more than formatting the line did.
 WRITE_EVERY_S = 0.05
+# Only the access log is batched: it is the one logged on every request. Any other
+# record is written at once by the caller, with everything queued before it. Uvicorn
+# ends a SIGTERMed process by re-raising the signal (no `atexit`), so its last lines
+# ("Shutting down" ... "Finished server process") are what write out the final
+# access lines; only a SIGKILL can lose the last `WRITE_EVERY_S` of access lines.
+BATCHED_LOGGERS = frozenset({"uvicorn.access"})
 
 
 class BatchWriter:
@@ -112,6 +118,7 @@ class BatchWriter:
     def __init__(self, sink: logging.StreamHandler[TextIO]) -> None:
         self.sink = sink
         self.records: deque[logging.LogRecord] = deque()
+        self._turn = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="beatstream-log-writer", daemon=True)
         self._thread.start()
@@ -122,20 +129,23 @@ class BatchWriter:
         self.write_queued()
 
     def write_queued(self) -> None:
-        lines = []
-        while self.records:
-            record = self.records.popleft()
-            try:
-                lines.append(self.sink.format(record))
-            # As every logging handler does: a record that fails is reported, never raised.
-            except Exception:  # noqa: BLE001
-                self.sink.handleError(record)
-        if lines:
-            try:
-                self.sink.stream.write("\n".join(lines) + "\n")
-                self.sink.flush()
-            except Exception:  # noqa: BLE001
-                self.sink.handleError(record)
+        """Write every queued record, in order; the writer thread and a caller flushing
+        an unbatched record take turns (`_turn`), so no line is written out of order."""
+        with self._turn:
+            lines = []
+            while self.records:
+                record = self.records.popleft()
+                try:
+                    lines.append(self.sink.format(record))
+                # As every logging handler does: a record that fails is reported, never raised.
+                except Exception:  # noqa: BLE001
+                    self.sink.handleError(record)
+            if lines:
+                try:
+                    self.sink.stream.write("\n".join(lines) + "\n")
+                    self.sink.flush()
+                except Exception:  # noqa: BLE001
+                    self.sink.handleError(record)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -147,7 +157,8 @@ class RecordEnqueuer(logging.Handler):
     change once the caller moves on); the filters then run on it in the caller's
     context (the request id is a context variable; a dropped record is never queued),
     and the record is appended to the writer's queue: no lock, no wake-up (a deque's
-    append is atomic). `exc_info` is kept: the queue never leaves the process, and the
+    append is atomic). A record from outside `BATCHED_LOGGERS` is then written at once.
+    `exc_info` is kept: the queue never leaves the process, and the
     writer formats the traceback into its own field."""
 
     def __init__(self, writer: BatchWriter) -> None:
@@ -162,6 +173,8 @@ class RecordEnqueuer(logging.Handler):
         if not self.filter(record):
             return False
         self.writer.records.append(record)
+        if record.name not in BATCHED_LOGGERS:
+            self.writer.write_queued()
         return True
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -64,7 +64,7 @@ def test_startup_traceback_of_an_unreachable_store_is_dropped() -> None:
 def test_records_are_formatted_and_written_by_the_writer_thread(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The request's thread only queues the record (request id and message fixed
+    """The request's thread only queues an access record (request id and message fixed
     there); formatting, redaction and the write happen in the writer thread."""
     formatted_in: list[str] = []
     original = JsonFormatter.format
@@ -81,7 +81,7 @@ def test_records_are_formatted_and_written_by_the_writer_thread(
         args = ["mongodb://u:topsecret@db"]
         token = request_id_var.set("req-9")
         try:
-            logging.getLogger("beatstream.test").info("at %s", args)
+            logging.getLogger("uvicorn.access").info("at %s", args)
         finally:
             request_id_var.reset(token)
         args[0] = "changed after the call"
@@ -94,3 +94,25 @@ def test_records_are_formatted_and_written_by_the_writer_thread(
     assert payload["msg"] == "at ['mongodb://u:***@db']"
     assert formatted_in
     assert threading.main_thread().name not in formatted_in
+
+
+def test_any_other_record_is_written_at_once_after_the_queued_access_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Uvicorn ends a SIGTERMed process by re-raising the signal (no `atexit`): its last
+    lines, written at once, must carry out every access line queued before them."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging(LogSettings(level="INFO", format="json"))
+        logging.getLogger("uvicorn.access").info("GET /a")
+        logging.getLogger("uvicorn.error").info("Finished server process")
+        written = capsys.readouterr().err.strip().splitlines()
+    finally:
+        logs._stop_writer()
+        root.handlers[:], root.level = saved
+
+    assert [orjson.loads(line)["msg"] for line in written[-2:]] == [
+        "GET /a",
+        "Finished server process",
+    ]
