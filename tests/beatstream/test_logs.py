@@ -61,6 +61,12 @@ def test_startup_traceback_of_an_unreachable_store_is_dropped() -> None:
     assert StartupFailureFilter().filter(real_bug) is True
 
 
+def _restore_logging_switches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`queued_stderr` turns off logging's caller lookup process-wide: undone after the test."""
+    for name in ("_srcfile", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, name, getattr(logging, name))
+
+
 def test_records_are_formatted_and_written_by_the_writer_thread(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,6 +80,7 @@ def test_records_are_formatted_and_written_by_the_writer_thread(
         return original(self, record)
 
     monkeypatch.setattr(JsonFormatter, "format", spy)
+    _restore_logging_switches(monkeypatch)
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     try:
@@ -97,10 +104,11 @@ def test_records_are_formatted_and_written_by_the_writer_thread(
 
 
 def test_any_other_record_is_written_at_once_after_the_queued_access_lines(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Uvicorn ends a SIGTERMed process by re-raising the signal (no `atexit`): its last
     lines, written at once, must carry out every access line queued before them."""
+    _restore_logging_switches(monkeypatch)
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     try:
