@@ -1,8 +1,9 @@
 """Play counters against a recount: `sync --check` reports drift, `--repair` recomputes.
 
 The truth a song's `play_counts` must equal: its plays in `play_events` up to its own
-`counted_through` marker (the roll-up counts each song's plays as a prefix in `_id`
-order, see `pipelines.rollup`), not counting listeners in `listener_erasures`. Plays
+`counted_through` marker or the roll-up's checkpoint, whichever is later (the roll-up
+counts each song's plays as a prefix in `_id` order, see `pipelines.rollup`), not
+counting listeners in `listener_erasures`. Plays
 are streamed once (`_id`, song, country, listener: a few fields per play) and counted
 per song in a dict the size of the catalogue, not of the plays.
 
@@ -23,6 +24,10 @@ from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pipelines import checkpoints
+
+# The roll-up's checkpoint (`pipelines.rollup` uses the same name).
+SOURCE = "play_counts"
 COUNTS = "play_counts"
 MARK = "counted_through"
 PAGE = 5000
@@ -59,11 +64,17 @@ async def check(db: AsyncDatabase[dict[str, Any]]) -> CounterReport:
         markers[song["_id"]] = song.get(MARK)
         counted[song["_id"]] = _counts(song.get(COUNTS))
     report.songs = len(markers)
+    # Every play at or below the roll-up's checkpoint is due, whatever a song's marker
+    # says (a song reloaded by `seed --reset` has none, yet its old plays are due).
+    watermark = (await checkpoints.load(db, SOURCE)).changed_id
+    due = dict(markers)
+    if isinstance(watermark, ObjectId):
+        due = {k: watermark if m is None or m < watermark else m for k, m in markers.items()}
     erased = {e["listener_id"] async for e in db.listener_erasures.find({}, {"listener_id": 1})}
     expected: dict[Any, Counter[str]] = defaultdict(Counter)
     fields = {"song_id": 1, "country": 1, "listener_id": 1}
     async for play in db.play_events.find({}, fields).batch_size(PAGE):
-        marker = markers.get(play.get("song_id"))
+        marker = due.get(play.get("song_id"))
         if marker is None or play["_id"] > marker or play.get("listener_id") in erased:
             continue
         expected[play["song_id"]][play["country"]] += 1

@@ -44,7 +44,7 @@ from pipelines.checkpoints import Checkpoint
 from pipelines.sync import Row, Sync, after_watermark, drain, poll_until_stopped, run_with_backoff
 from pipelines.sync_plays import ERASURES
 
-SOURCE = "play_counts"
+SOURCE = counters.SOURCE
 ATTEMPTS = 5
 
 

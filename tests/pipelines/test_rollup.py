@@ -177,3 +177,25 @@ async def test_an_erased_listeners_plays_leave_the_counters(
 
     assert await _counted(mongo_db, ids) == _expected(stays)
     assert (await counters.check(mongo_db)).clean
+
+
+async def test_plays_below_the_checkpoint_missing_from_the_counters_are_drift(
+    search_client: httpx.AsyncClient,
+    make_song: Factory,
+    make_listener: Factory,
+    mongo_db: AsyncDatabase[MongoDocument],
+    es_client: AsyncElasticsearch,
+    search_settings: Settings,
+) -> None:
+    """As after `seed --reset` reloads songs: no marker, yet their plays are due."""
+    listener = await make_listener()
+    ids = [(await make_song())["id"] for _ in range(2)]
+    events = await _record(search_client, listener["id"], ids, per_song=3)
+    await _rollup(mongo_db, es_client, search_settings).catch_up()
+    await mongo_db.songs.update_many({}, {"$unset": {counters.COUNTS: "", counters.MARK: ""}})
+
+    report = await counters.check(mongo_db)
+    assert sorted(str(d.song_id) for d in report.drift) == sorted(ids)
+    await counters.repair(mongo_db, report)
+    assert await _counted(mongo_db, ids) == _expected(events)
+    assert (await counters.check(mongo_db)).clean
