@@ -35,7 +35,9 @@ class SyncMode(StrEnum):
 
 
 async def _with_sync(
-    batch_size: int, job: Callable[[SongSync, PlaySync, PlayRollup], Awaitable[int]]
+    batch_size: int,
+    rollup_batch_size: int,
+    job: Callable[[SongSync, PlaySync, PlayRollup], Awaitable[int]],
 ) -> int:
     settings = load_settings()
     stores: Stores = open_stores(settings)
@@ -50,7 +52,12 @@ async def _with_sync(
         plays = PlaySync(
             stores.mongo_db, stores.es, settings.elasticsearch, cache=cache, options=options
         )
-        rollup = PlayRollup(stores.mongo_db, stores.es, settings.elasticsearch, options=options)
+        rollup = PlayRollup(
+            stores.mongo_db,
+            stores.es,
+            settings.elasticsearch,
+            options=SyncOptions(batch_size=rollup_batch_size),
+        )
         return await job(songs, plays, rollup)
     finally:
         await close_stores(stores)
@@ -129,6 +136,15 @@ def sync(
     ] = False,
     mode: Annotated[SyncMode, typer.Option(help="How to see changes.")] = SyncMode.auto,
     batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
+    rollup_batch_size: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=50_000,
+            help="Plays per roll-up batch: bigger batches fold more plays into each "
+            "song's one update.",
+        ),
+    ] = 5_000,
 ) -> None:
     """Without options: apply every pending change once, then exit."""
 
@@ -147,7 +163,7 @@ def sync(
         return 0
 
     try:
-        code = asyncio.run(_with_sync(batch_size, job))
+        code = asyncio.run(_with_sync(batch_size, rollup_batch_size, job))
     except StoreUnavailableError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
         raise typer.Exit(code=1) from None
