@@ -69,7 +69,9 @@ stack-status: setup
 stack-down: setup
 	$(UV) run beatstream stack down
 
+## http_overhead drives its HTTP rows with wrk (a C load generator): installed if missing.
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || sudo apt-get install -y wrk
 	$(UV) run python -m bench
 
 ## Mutation testing (mutmut 3) of the security-critical modules; not part of `test`.

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import IO
 
 import httpx
 
@@ -27,13 +28,20 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serving(
-    args: list[str], env: dict[str, str], cwd: str | None = None
+    args: list[str], env: dict[str, str], cwd: str | None = None, stderr: IO[bytes] | None = None
 ) -> Iterator[tuple[str, int]]:
     """`python -m <args> --port <free port>` in its own process (in `cwd`, which `-m`
-    puts first on the import path), once `/health/live` answers: yields (base URL,
-    pid); stopped when the block ends."""
+    puts first on the import path; its stdout and stderr to `stderr`, default
+    inherited), once
+    `/health/live` answers: yields (base URL, pid); stopped when the block ends."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", *args, "--port", str(port)], env=env, cwd=cwd)
+    process = subprocess.Popen(
+        [sys.executable, "-m", *args, "--port", str(port)],
+        env=env,
+        cwd=cwd,
+        stdout=stderr,
+        stderr=stderr,
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

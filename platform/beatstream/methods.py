@@ -87,6 +87,45 @@ def owner(templates: Iterable[PathTemplate], path: str) -> PathTemplate | None:
     return next((t for t in templates if t.regex.match(path)), None)
 
 
+# How many leading segments key the index: `/v1/songs/...` narrows ~80 templates to a few.
+_KEY_SEGMENTS = 2
+
+
+def _key(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/", _KEY_SEGMENTS + 1)[1 : _KEY_SEGMENTS + 1])
+
+
+class TemplateIndex:
+    """`owner` without trying every template on every request.
+
+    A template whose first `_KEY_SEGMENTS` segments are literal can only match a path
+    that starts with exactly those segments (its regex is anchored and its literals
+    are matched as written), so it is filed under them; one with a parameter among
+    them is tried for every path. Each key's candidates keep `path_templates`' order,
+    so the first match is the same owner `owner` finds over the whole list. A path
+    whose key no template has (anything unknown) tries only the parameter-led ones:
+    the lookup costs the same however many routes the app has elsewhere.
+    """
+
+    def __init__(self, templates: Sequence[PathTemplate]) -> None:
+        def literal_key(template: PathTemplate) -> tuple[str, ...] | None:
+            key = _key(template.path_format)
+            return None if any("{" in part for part in key) else key
+
+        keys = {literal_key(t) for t in templates} - {None}
+        self._anywhere = [t for t in templates if literal_key(t) is None]
+        self._by_key = {
+            key: [t for t in templates if literal_key(t) in (key, None)] for key in keys
+        }
+
+    def candidates(self, path: str) -> list[PathTemplate]:
+        """The templates a request for `path` tries, most specific first."""
+        return self._by_key.get(_key(path), self._anywhere)
+
+    def owner(self, path: str) -> PathTemplate | None:
+        return owner(self.candidates(path), path)
+
+
 def allow_header(methods: Iterable[str]) -> str:
     known = set(methods)
     return ", ".join(
@@ -101,15 +140,15 @@ class MethodSemanticsMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         # Built at the first request, when every route is registered.
-        self._templates: list[PathTemplate] | None = None
+        self._templates: TemplateIndex | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if self._templates is None:
-            self._templates = path_templates(scope["app"].routes)
-        template = owner(self._templates, get_route_path(scope))
+            self._templates = TemplateIndex(path_templates(scope["app"].routes))
+        template = self._templates.owner(get_route_path(scope))
         method = scope["method"]
         if template is None or method in template.declared:
             await self.app(scope, receive, send)

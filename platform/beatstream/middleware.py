@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +15,27 @@ MAX_REQUEST_ID = 128
 # Only ever `fullmatch`ed on at most MAX_REQUEST_ID characters: one bounded class, no
 # backtracking. (`$` with `match` would also take a trailing newline.)
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]+")
+
+
+class RequestIdMinter:
+    """32 hex digits: 16 random per process, then a counter. Unique across processes
+    (a 64-bit random prefix each, drawn again in a forked child) and in one process
+    (the counter), at a tenth of `uuid4`'s cost: no `getrandom` call per request.
+    Request ids correlate log lines; they are not secrets, so being sequential is fine."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+mint_request_id = RequestIdMinter()
 
 
 def _is_valid_request_id(value: str) -> bool:
@@ -36,7 +58,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _is_valid_request_id(incoming) else uuid.uuid4().hex
+        request_id = incoming if _is_valid_request_id(incoming) else mint_request_id()
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
 

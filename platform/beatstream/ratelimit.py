@@ -288,12 +288,13 @@ class RateLimitMiddleware:
             return
         state = scope_state(scope)  # the limiter and token verifier the lifespan built
         limiter = state.get("ratelimiter")
-        bucket = (
-            bucket_for(scope, limiter.settings, state.get("tokens"))
-            if limiter is not None
-            else None
-        )
-        if limiter is not None and bucket is not None:
+        if limiter is None or not limiter.settings.enabled:
+            # Limits off: no bucket, no count and no headers anywhere (the key
+            # limiter's `hit` answers None too), so nothing to wrap.
+            await self.app(scope, receive, send)
+            return
+        bucket = bucket_for(scope, limiter.settings, state.get("tokens"))
+        if bucket is not None:
             who, limit = bucket
             decision = await limiter.hit(who, limit)
             scope[SCOPE_IP_COUNTED] = who.startswith("ip:")

@@ -16,6 +16,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.convertors import IntegerConvertor
 
 from beatstream.app import create_app
+from beatstream.methods import TemplateIndex, owner, path_templates
 from beatstream.settings import Settings
 
 SAMPLE_ID = "6650f1c2a1b2c3d4e5f60718"
@@ -158,3 +159,29 @@ async def test_literal_siblings_refuse_their_parameter_siblings_methods(
                 assert _allow(response) == literal.allow
                 probed += 1
     assert probed > 0
+
+
+def test_the_index_finds_the_owner_a_scan_finds() -> None:
+    app = create_app(Settings(_env_file=None))
+    templates = path_templates(app.routes)
+    index = TemplateIndex(templates)
+    paths = [t.sample for t in _templates(app)] + ["/", "/nope", "/v1", "/v1/nope/x", "/health"]
+
+    for path in paths:
+        assert index.owner(path) is owner(templates, path), path
+
+
+def test_a_song_lookup_does_not_grow_with_the_routes_elsewhere() -> None:
+    app = create_app(Settings(_env_file=None))
+    song = f"/v1/songs/{SAMPLE_ID}"
+    before = TemplateIndex(path_templates(app.routes)).candidates(song)
+    for n in range(100):
+        app.add_api_route(f"/v1/extra{n}/{{item_id}}", _sample_endpoint)
+    after = TemplateIndex(path_templates(app.routes)).candidates(song)
+
+    assert [t.path_format for t in after] == [t.path_format for t in before]
+    assert len(before) < len(path_templates(app.routes)) / 10
+
+
+async def _sample_endpoint(item_id: str) -> str:
+    return item_id

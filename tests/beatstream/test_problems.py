@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -10,6 +12,7 @@ from fastapi import FastAPI, Query
 
 from beatstream.app import create_app
 from beatstream.errors import ConflictError
+from beatstream.middleware import RequestIdMiddleware, RequestIdMinter
 from beatstream.settings import Settings
 from tests.fixtures.app import running
 
@@ -96,3 +99,37 @@ async def test_openapi_documents_health_with_examples(probe_client: httpx.AsyncC
 
     assert "/health/ready" in spec["paths"]
     assert spec["components"]["schemas"]["Readiness"]["examples"]
+
+
+def test_minted_request_ids_are_unique_and_a_forked_child_draws_its_own_prefix() -> None:
+    minter = RequestIdMinter()
+    ids = {minter() for _ in range(1000)}
+    prefix = next(iter(ids))[:16]
+    minter.reseed()  # what a forked child runs
+
+    assert len(ids) == 1000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    assert minter()[:16] != prefix
+
+
+async def test_minting_a_request_id_draws_no_randomness_per_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[int] = []
+    urandom = os.urandom
+    monkeypatch.setattr(os, "urandom", lambda n: drawn.append(n) or urandom(n))
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["state"]["request_id"])
+
+    async def receive() -> Any: ...
+
+    async def send(message: Any) -> None: ...
+
+    middleware = RequestIdMiddleware(app)
+    for _ in range(100):
+        await middleware({"type": "http", "headers": []}, receive, send)
+
+    assert len(set(seen)) == 100
+    assert drawn == []

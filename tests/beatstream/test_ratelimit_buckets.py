@@ -9,14 +9,15 @@ routes are key-limited is read from its route table (never started, no store nee
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from beanie import PydanticObjectId
 
+from beatstream import ratelimit
 from beatstream.app import create_app
 from beatstream.auth.principals import Role
-from beatstream.ratelimit import bucket_for
+from beatstream.ratelimit import RateLimiter, RateLimitMiddleware, bucket_for
 from beatstream.settings import RateLimitSettings, Settings
 from tests.fixtures.tokens import TEST_TOKENS
 
@@ -129,3 +130,30 @@ def test_a_minimal_scope_without_path_or_headers_counts_against_the_ip() -> None
         "ip:203.0.113.9",
         22,
     )
+
+
+async def test_with_limits_off_the_middleware_only_passes_the_request_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No bucket is worked out and `send` is not wrapped: nothing could be counted or added."""
+    worked_out: list[object] = []
+    monkeypatch.setattr(ratelimit, "bucket_for", lambda *args: worked_out.append(args))
+    sends: list[object] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        sends.append(send)
+
+    async def send(message: Any) -> None: ...
+
+    async def receive() -> Any: ...
+
+    class NoRedis:
+        def register_script(self, script: str) -> object:
+            return object()
+
+    limiter = RateLimiter(cast(Any, NoRedis()), "t:", RateLimitSettings(enabled=False))
+    scope = {**_scope(), "state": {"ratelimiter": limiter}}
+    await RateLimitMiddleware(app)(scope, receive, send)
+
+    assert worked_out == []
+    assert sends == [send]

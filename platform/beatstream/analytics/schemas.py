@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from beatstream.common.countries import CountryCode
 from beatstream.common.inputs import InputModel, OutputModel
 from beatstream.common.instants import Instant
 
 Interval = Literal["day", "week", "month"]
+Window = Literal["day", "week", "month", "all"]
+MovementKind = Literal["new", "up", "down", "same"]
+# The type of a field named `date` (in the class body the name is the field).
+Day = date
 TopLimit = Annotated[int, Field(ge=1, le=100, description="How many to return (1-100).")]
 
 # The widest range each interval may cover (so one answer stays a few hundred buckets),
@@ -48,6 +52,24 @@ SongId = Annotated[
 class TopQuery(InputModel):
     country: ViewsCountry = None
     limit: TopLimit = 10
+    # Declared before `date`: its validator reads it.
+    window: Window = Field(
+        default="all",
+        description="`all`: the all-time counters (seeded views plus every counted play). "
+        "`day`, `week` (ISO, Monday-Sunday), `month`: plays in that UTC period, ranked.",
+    )
+    date: Day | None = Field(
+        default=None,
+        description="YYYY-MM-DD: the period containing this day (default: the current one). "
+        "Only with a `window` other than `all`.",
+    )
+
+    @field_validator("date")
+    @classmethod
+    def _only_with_a_window(cls, day: Day | None, info: ValidationInfo) -> Day | None:
+        if day is not None and info.data.get("window", "all") == "all":
+            raise ValueError("needs window=day, week or month (`all` has no period)")
+        return day
 
 
 class GenreQuery(InputModel):
@@ -154,6 +176,113 @@ class TopSongs(Freshness):
     country: str | None
     limit: int
     items: list[SongViews]
+
+
+class Movement(OutputModel):
+    kind: MovementKind = Field(
+        description="Against the previous period's chart (its top 100): `new` if the "
+        "entry was not on it, else `up`, `down` or `same`."
+    )
+    by: int = Field(description="Places moved (0 for `new` and `same`).")
+    previous_rank: int | None = Field(description="Rank in the previous period; null if new.")
+
+
+class ChartEntry(OutputModel):
+    rank: int = Field(description="1-based; entries with equal plays share a rank.")
+    plays: int = Field(description="Plays in the period.")
+    listeners: int = Field(description="Distinct listeners in the period.")
+    movement: Movement
+
+
+class ChartPeriod(Freshness):
+    window: Window
+    start: datetime = Field(description="The period's first instant (UTC).")
+    end: datetime = Field(description="The period's end, exclusive (UTC).")
+    frozen: bool = Field(
+        description="True when served from the chart frozen after the period closed "
+        "(`beatstream charts build`): it never changes, late plays included."
+    )
+    country: str | None
+    limit: int
+
+
+class ChartSong(ChartEntry):
+    song_id: str
+    title: str
+    artist_name: str
+    album_title: str
+
+
+class ChartArtist(ChartEntry):
+    artist_id: str
+    artist_name: str | None
+
+
+_PERIOD_EXAMPLE: dict[str, JsonValue] = {
+    "window": "week",
+    "start": "2026-11-16T00:00:00Z",
+    "end": "2026-11-23T00:00:00Z",
+    "frozen": True,
+    "country": "IT",
+    "limit": 10,
+    "as_of": "2026-11-23T00:00:00Z",
+    "exact": True,
+    "error_bound": 0,
+}
+_ENTRY_EXAMPLE: dict[str, JsonValue] = {
+    "rank": 1,
+    "plays": 1234,
+    "listeners": 987,
+    "movement": {"kind": "up", "by": 2, "previous_rank": 3},
+}
+
+
+class SongChart(ChartPeriod):
+    """Top songs of one day, week or month, from the plays."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_PERIOD_EXAMPLE,
+                    "items": [
+                        {
+                            **_ENTRY_EXAMPLE,
+                            "song_id": "6650f1c2a1b2c3d4e5f60719",
+                            "title": "Uptown Funk",
+                            "artist_name": "Mark Ronson",
+                            "album_title": "Uptown Special",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    items: list[ChartSong]
+
+
+class ArtistChart(ChartPeriod):
+    """Top artists of one day, week or month, from the plays."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_PERIOD_EXAMPLE,
+                    "items": [
+                        {
+                            **_ENTRY_EXAMPLE,
+                            "artist_id": "6650f1c2a1b2c3d4e5f60718",
+                            "artist_name": "Mark Ronson",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    items: list[ChartArtist]
 
 
 class GenreViews(OutputModel):

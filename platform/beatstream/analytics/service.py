@@ -16,19 +16,25 @@ Exactness is read from each response, never assumed:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
 
 from elasticsearch import AsyncElasticsearch
+from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.analytics import repository
 from beatstream.analytics.schemas import (
+    ArtistChart,
     ArtistViews,
+    ChartArtist,
+    ChartSong,
     GenreShares,
     GenreViews,
+    Movement,
     PlaysBucket,
     PlaysHistogram,
     PlaysQuery,
+    SongChart,
     SongViews,
     TopArtists,
     TopSongs,
@@ -196,3 +202,198 @@ async def plays_histogram(
         exact=exact,
         error_bound=bound,
     )
+
+
+# Charts from the plays -------------------------------------------------------------
+
+# Every chart is computed (and frozen) at this size; a request's `limit` takes its
+# head. Movement compares against the previous period's chart of this size.
+CHART_SIZE = 100
+ChartKind = Literal["songs", "artists"]
+
+
+def period(window: str, day: date) -> tuple[datetime, datetime, datetime]:
+    """(previous period's start, start, end) of the UTC day, ISO week or month holding `day`."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if window == "day":
+        return midnight - timedelta(days=1), midnight, midnight + timedelta(days=1)
+    if window == "week":
+        start = midnight - timedelta(days=day.weekday())
+        return start - timedelta(weeks=1), start, start + timedelta(weeks=1)
+    start = midnight.replace(day=1)
+    previous = (start - timedelta(days=1)).replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return previous, start, end
+
+
+def competition_ranks(counts: list[int]) -> list[int]:
+    """Ranks for counts in descending order; equal counts share a rank ("1224")."""
+    ranks: list[int] = []
+    for position, count in enumerate(counts):
+        ranks.append(ranks[-1] if position and counts[position - 1] == count else position + 1)
+    return ranks
+
+
+def movement(rank: int, previous_rank: int | None) -> Movement:
+    if previous_rank is None:
+        return Movement(kind="new", by=0, previous_rank=None)
+    moved = previous_rank - rank
+    kind = "up" if moved > 0 else "down" if moved < 0 else "same"
+    return Movement(kind=kind, by=abs(moved), previous_rank=previous_rank)
+
+
+def chart_exactness(
+    response: Mapping[str, Any], terms: list[Mapping[str, Any]], listeners: list[int]
+) -> tuple[bool, int | None]:
+    """Count-ordered terms: Elasticsearch's `doc_count_error_upper_bound` is a real
+    bound on every play count (0 on one shard, or when no term was cut off). Listener
+    counts are exact below `LISTENERS_EXACT_BELOW`; above it the bound is unknown."""
+    exact, bound = exactness(response)
+    if not exact:
+        return exact, bound
+    if any(count >= repository.LISTENERS_EXACT_BELOW for count in listeners):
+        return False, None
+    shards = response.get("_shards", {}).get("total", 0)
+    worst = max(
+        (
+            int(t.get("doc_count_error_upper_bound", 0))
+            for t in terms
+            if shards > 1 and t.get("sum_other_doc_count", 0)
+        ),
+        default=0,
+    )
+    return worst == 0, worst
+
+
+def _ranked(buckets: list[Mapping[str, Any]], keep: set[str] | None) -> list[tuple[Any, int]]:
+    """(bucket, rank) in chart order, without the keys not in `keep` (deleted songs)."""
+    kept = [b for b in buckets if keep is None or b["key"] in keep]
+    return list(zip(kept, competition_ranks([b["doc_count"] for b in kept]), strict=True))
+
+
+async def chart(
+    es: AsyncElasticsearch,
+    config: ElasticsearchSettings,
+    kind: ChartKind,
+    window: str,
+    day: date,
+    country: str | None,
+) -> SongChart | ArtistChart:
+    """The full chart (`CHART_SIZE` entries) of the period holding `day`, from the plays.
+
+    Songs no longer in the catalogue leave both this and the previous ranking (their
+    titles are gone); artists stay, nameless, as `top_artists` keeps them.
+    """
+    previous, start, end = period(window, day)
+    response = await repository.play_chart(
+        es,
+        config,
+        field="song_id" if kind == "songs" else "artist_id",
+        previous=previous,
+        start=start,
+        end=end,
+        country=country,
+        size=CHART_SIZE,
+    )
+    aggs = response.get("aggregations", {})
+    now_terms = aggs.get("current", {}).get("top", {})
+    before_terms = aggs.get("previous", {}).get("top", {})
+    now_buckets = now_terms.get("buckets", [])
+    before_buckets = before_terms.get("buckets", [])
+    keys = list(dict.fromkeys(b["key"] for b in now_buckets + before_buckets))
+    listeners = [int(b["listeners"]["value"]) for b in now_buckets]
+    exact, bound = chart_exactness(response, [now_terms, before_terms], listeners)
+    period_fields: dict[str, Any] = {
+        "window": window,
+        "start": start,
+        "end": end,
+        "frozen": False,
+        "country": country,
+        "limit": CHART_SIZE,
+        "as_of": as_of(response),
+        "exact": exact,
+        "error_bound": bound,
+    }
+    if kind == "songs":
+        songs = await repository.songs_by_id(es, config, keys)
+        before = {b["key"]: rank for b, rank in _ranked(before_buckets, set(songs))}
+        return SongChart(
+            **period_fields,
+            items=[
+                ChartSong(
+                    rank=rank,
+                    plays=b["doc_count"],
+                    listeners=int(b["listeners"]["value"]),
+                    movement=movement(rank, before.get(b["key"])),
+                    song_id=b["key"],
+                    title=songs[b["key"]]["title"],
+                    artist_name=songs[b["key"]]["artist_name"],
+                    album_title=songs[b["key"]]["album_title"],
+                )
+                for b, rank in _ranked(now_buckets, set(songs))
+            ],
+        )
+    names = await repository.artist_names(es, config, keys)
+    before = {b["key"]: rank for b, rank in _ranked(before_buckets, None)}
+    return ArtistChart(
+        **period_fields,
+        items=[
+            ChartArtist(
+                rank=rank,
+                plays=b["doc_count"],
+                listeners=int(b["listeners"]["value"]),
+                movement=movement(rank, before.get(b["key"])),
+                artist_id=b["key"],
+                artist_name=names.get(b["key"]),
+            )
+            for b, rank in _ranked(now_buckets, None)
+        ],
+    )
+
+
+def head(full: SongChart | ArtistChart, limit: int) -> SongChart | ArtistChart:
+    """The first `limit` entries of a full chart (what one request asked for)."""
+    return full.model_copy(update={"items": full.items[:limit], "limit": limit})
+
+
+async def frozen_chart(
+    db: AsyncDatabase[dict[str, Any]],
+    kind: ChartKind,
+    window: str,
+    day: date,
+    country: str | None,
+) -> SongChart | ArtistChart | None:
+    """The chart frozen for that period, if `charts build` has stored it."""
+    _, start, _ = period(window, day)
+    stored = await repository.frozen_chart(db, repository.chart_id(kind, window, start, country))
+    if stored is None:
+        return None
+    stored.pop("_id", None)
+    model = SongChart if kind == "songs" else ArtistChart
+    return model.model_validate(stored)
+
+
+async def freeze(
+    db: AsyncDatabase[dict[str, Any]],
+    es: AsyncElasticsearch,
+    config: ElasticsearchSettings,
+    kind: ChartKind,
+    window: str,
+    day: date,
+    country: str | None,
+) -> bool:
+    """Compute a closed period's chart and store it, unless one is stored already; True
+    when this call stored it. The caller makes sure the period has closed."""
+    full = await chart(es, config, kind, window, day, country)
+    _, start, _ = period(window, day)
+    body = full.model_copy(update={"frozen": True}).model_dump(mode="json")
+    return await repository.freeze_chart(
+        db, repository.chart_id(kind, window, start, country), body
+    )
+
+
+async def countries_played(
+    es: AsyncElasticsearch, config: ElasticsearchSettings, start: datetime, end: datetime
+) -> list[str]:
+    """The countries with plays in `[start, end)`: those get a chart of their own."""
+    return await repository.countries_played(es, config, start, end)

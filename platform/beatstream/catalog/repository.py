@@ -126,6 +126,12 @@ async def get_song(song_id: PydanticObjectId) -> Song | None:
     return await Song.get(song_id)
 
 
+async def get_song_row(song_id: PydanticObjectId) -> Row | None:
+    """The song as stored, for a read that only answers it: the driver's dict goes
+    straight into the response model, no document model built on the way."""
+    return await Song.get_pymongo_collection().find_one({"_id": song_id})
+
+
 async def list_songs(
     filters: SongFilters, sort: str, limit: int, cursor: str | None
 ) -> tuple[list[Row], str | None]:

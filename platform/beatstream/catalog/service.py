@@ -14,6 +14,7 @@ from beatstream.catalog.schemas import (
     ArtistUpdate,
     SongCreate,
     SongListQuery,
+    SongOut,
     SongUpdate,
 )
 from beatstream.errors import ConflictError, InvalidInputError, NotFoundError
@@ -41,6 +42,14 @@ async def get_song(song_id: PydanticObjectId) -> Song:
     if song is None:
         raise song_not_found(song_id)
     return song
+
+
+async def read_song(song_id: PydanticObjectId) -> SongOut:
+    """The song as answered (validated from its stored row), or the 404 of an unknown id."""
+    row = await repository.get_song_row(song_id)
+    if row is None:
+        raise song_not_found(song_id)
+    return SongOut.model_validate(row)
 
 
 async def list_artists(sort: str, limit: int, cursor: str | None) -> tuple[list[Row], str | None]:

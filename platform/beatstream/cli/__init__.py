@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from beatstream.cli import accounts, demo, keys, partners, reindex, serve, sync
+from beatstream.cli import accounts, charts, demo, keys, partners, reindex, serve, sync
 from beatstream.cli import init as init_command
 from beatstream.cli import seed as seed_command
 
@@ -27,6 +27,7 @@ app = typer.Typer(
 for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda entry: entry.name):
     app.add_typer(plugin.load(), name=plugin.name)
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(charts.app, name="charts")
 app.add_typer(keys.app, name="keys")
 app.add_typer(partners.app, name="partners")
 # The old name of `partners`, kept working for existing scripts.

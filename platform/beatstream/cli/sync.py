@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from pymongo.asynchronous.database import AsyncDatabase
 from rich.console import Console
 
 from beatstream.cache.store import ResponseCache
@@ -17,9 +18,12 @@ from beatstream.errors import StoreUnavailableError
 from beatstream.metrics.tracing import configure_tracing
 from beatstream.search.indices import ensure_search_indices
 from beatstream.stores import Stores, close_stores, open_stores, require_all_up
+from beatstream.stores.clients import MongoDocument
+from pipelines import counters
 from pipelines.check import CheckReport, check_songs, repair_songs
 from pipelines.check_plays import check_plays
 from pipelines.metrics import serve as serve_metrics
+from pipelines.rollup import PlayRollup
 from pipelines.sync import SongSync, SyncOptions
 from pipelines.sync_plays import PlaySync
 
@@ -32,7 +36,11 @@ class SyncMode(StrEnum):
     change_stream = "change_stream"
 
 
-async def _with_sync(batch_size: int, job: Callable[[SongSync, PlaySync], Awaitable[int]]) -> int:
+async def _with_sync(
+    batch_size: int,
+    rollup_batch_size: int,
+    job: Callable[[SongSync, PlaySync, PlayRollup], Awaitable[int]],
+) -> int:
     settings = load_settings()
     stores: Stores = open_stores(settings)
     try:
@@ -46,17 +54,23 @@ async def _with_sync(batch_size: int, job: Callable[[SongSync, PlaySync], Awaita
         plays = PlaySync(
             stores.mongo_db, stores.es, settings.elasticsearch, cache=cache, options=options
         )
-        return await job(songs, plays)
+        rollup = PlayRollup(
+            stores.mongo_db,
+            stores.es,
+            settings.elasticsearch,
+            options=SyncOptions(batch_size=rollup_batch_size),
+        )
+        return await job(songs, plays, rollup)
     finally:
         await close_stores(stores)
 
 
-async def _follow(songs: SongSync, plays: PlaySync, mode: SyncMode) -> int:
+async def _follow(songs: SongSync, plays: PlaySync, rollup: PlayRollup, mode: SyncMode) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await asyncio.gather(songs.follow(stop, mode.value), plays.follow(stop))
+    await asyncio.gather(songs.follow(stop, mode.value), plays.follow(stop), rollup.follow(stop))
     return 0
 
 
@@ -74,21 +88,46 @@ def _print(source: str, report: CheckReport) -> None:
     )
 
 
+async def _check_counters(db: AsyncDatabase[MongoDocument], repair: bool) -> bool:
+    """Play counters against a recount of `play_events`; with `repair`, recomputed.
+    Repaired counters reach Elasticsearch through the next song sync."""
+    report = await counters.check(db)
+    for drift in report.drift[:10]:
+        console.print(
+            f"counters drift {drift.song_id}: counted {drift.counted}, plays {drift.expected}",
+            highlight=False,
+        )
+    console.print(
+        f"counters drift: {len(report.drift)} of {report.songs} songs ({report.plays} plays)",
+        highlight=False,
+    )
+    if report.clean or not repair:
+        return report.clean
+    written = await counters.repair(db, report)
+    after = await counters.check(db)
+    console.print(f"counters recomputed {written}; now clean: {after.clean}", highlight=False)
+    return after.clean
+
+
 async def _check(songs: SongSync, plays: PlaySync, repair: bool) -> int:
-    """Songs are checked and (with --repair) repaired; plays are checked only."""
+    """Songs are checked and (with --repair) repaired; plays are checked only; play
+    counters are checked and (with --repair) recomputed."""
+    counted = await _check_counters(songs.db, repair)
+    if repair and counted:
+        await songs.catch_up()  # carry recomputed counters to the songs index
     report = await check_songs(songs.db, songs.es, songs.config)
     _print("songs", report)
     played = await check_plays(plays.db, plays.es, plays.alias)
     _print("plays", played)
     if report.clean:
-        return 0 if played.clean else 1
+        return 0 if played.clean and counted else 1
     if not repair:
         return 1
     repaired = await repair_songs(songs, report)
     await songs.es.indices.refresh(index=songs.alias)
     after = await check_songs(songs.db, songs.es, songs.config)
     console.print(f"repaired {repaired}; now clean: {after.clean}", highlight=False)
-    return 0 if after.clean and played.clean else 1
+    return 0 if after.clean and played.clean and counted else 1
 
 
 def sync(
@@ -108,6 +147,15 @@ def sync(
             help="Serve Prometheus metrics on this port (default: METRICS_SYNC_PORT).",
         ),
     ] = None,
+    rollup_batch_size: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=50_000,
+            help="Plays per roll-up batch: bigger batches fold more plays into each "
+            "song's one update.",
+        ),
+    ] = 5_000,
 ) -> None:
     """Without options: apply every pending change once, then exit."""
     settings = load_settings()
@@ -116,18 +164,22 @@ def sync(
     if port is not None:
         serve_metrics(port, settings.metrics.host)
 
-    async def job(songs: SongSync, plays: PlaySync) -> int:
+    async def job(songs: SongSync, plays: PlaySync, rollup: PlayRollup) -> int:
         if follow:
-            return await _follow(songs, plays, mode)
+            return await _follow(songs, plays, rollup, mode)
         if check:
             return await _check(songs, plays, repair)
-        applied = await songs.catch_up()
         played = await plays.catch_up()
-        console.print(f"applied {applied} song changes and {played} plays", highlight=False)
+        counted = await rollup.catch_up()
+        applied = await songs.catch_up()  # after the roll-up: carries the new counters
+        console.print(
+            f"applied {applied} song changes and {played} plays; counted {counted} plays",
+            highlight=False,
+        )
         return 0
 
     try:
-        code = asyncio.run(_with_sync(batch_size, job))
+        code = asyncio.run(_with_sync(batch_size, rollup_batch_size, job))
     except StoreUnavailableError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
         raise typer.Exit(code=1) from None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from beatstream.auth.dependencies import AUTH_RESPONSES, OptionalPrincipal
-from beatstream.common.concurrency import ExpectedVersion, set_etag
+from beatstream.common.concurrency import ExpectedVersion, etag, set_etag
 from beatstream.common.pagination import Page, PageQuery
 from beatstream.listeners.dependencies import OwnedListener
 from beatstream.playlists import service
@@ -75,15 +75,17 @@ async def list_playlists(
 @router.get(
     "/playlists/{playlist_id}",
     summary="A playlist with its songs, in one round trip",
+    response_model=PlaylistWithSongs,
     responses=READ_DOC,
 )
-async def get_playlist(
-    playlist_id: PlaylistId, response: Response, principal: OptionalPrincipal
-) -> PlaylistWithSongs:
+async def get_playlist(playlist_id: PlaylistId, principal: OptionalPrincipal) -> Response:
     """Public playlists to anyone, anonymous included; private ones to the owner and admins."""
+    # Validated once and serialised once: returned as bytes, FastAPI does not redo either.
     playlist = await service.read_with_songs(playlist_id, principal)
-    set_etag(response, playlist["version"])
-    return PlaylistWithSongs.model_validate(playlist)
+    body = PlaylistWithSongs.model_validate(playlist).model_dump_json()
+    return Response(
+        body, media_type="application/json", headers={"ETag": etag(playlist["version"])}
+    )
 
 
 @router.patch("/playlists/{playlist_id}", responses=WRITE_DOC)

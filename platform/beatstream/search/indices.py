@@ -377,7 +377,11 @@ def song_document(row: Mapping[str, Any]) -> dict[str, Any]:
     """
     title = str(row["title"])
     words = title.split()
+    # All-time counters: the seeded or edited views plus the plays the roll-up counted
+    # (`pipelines.rollup`), so every recorded play moves the all-time charts.
     views = {code: int(count) for code, count in dict(row.get("views_per_country") or {}).items()}
+    for code, count in dict(row.get("play_counts") or {}).items():
+        views[code] = views.get(code, 0) + int(count)
     artist = row["artist"]
     return {
         "id": str(row["_id"]),

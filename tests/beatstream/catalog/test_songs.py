@@ -6,6 +6,7 @@ import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.catalog.documents import Song
 from beatstream.stores.clients import MongoDocument
 from tests.fixtures.catalog import Factory
 
@@ -202,3 +203,27 @@ async def test_by_artist_treats_query_text_as_text(
     assert pattern.status_code == 200
     assert pattern.json()["items"] == []
     assert (await client.get("/v1/songs/by-artist", params={"q": ""})).status_code == 422
+
+
+async def test_a_song_read_answers_the_stored_row_without_a_document_model(
+    client: httpx.AsyncClient,
+    make_artist: Factory,
+    make_song: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hot read validates the driver's row into `SongOut` once; no Beanie `Song` is
+    built (that cost a model validation per request), and the answer is unchanged."""
+    artist = await make_artist(name="Mark Ronson")
+    song = await make_song(artist["id"], title="Uptown Funk")
+
+    def no_document(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a Song document was built for a read")
+
+    monkeypatch.setattr(Song, "get", no_document)
+    monkeypatch.setattr(Song, "model_validate", no_document)
+    fetched = await client.get(f"/v1/songs/{song['id']}")
+
+    assert fetched.status_code == 200
+    assert fetched.json() == song
+    assert fetched.headers["etag"] == '"1"'
+    assert fetched.headers["content-type"] == "application/json"

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import fastapi.routing
 import httpx
 import pytest
 from pydantic import ValidationError
@@ -148,3 +150,21 @@ async def test_ready_down_tells_an_anonymous_caller_only_that(
 def test_detail_networks_must_be_networks() -> None:
     with pytest.raises(ValidationError, match="detail_networks"):
         HealthSettings(detail_networks="10.0.0.0/8, intranet")
+
+
+async def test_live_sends_its_one_answer_without_serialising_per_request(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serialised: list[object] = []
+    original = fastapi.routing.serialize_response
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        serialised.append(kwargs.get("response_content"))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "serialize_response", spy)
+    response = await client.get("/health/live")
+
+    assert response.json() == {"status": "ok"}
+    assert response.headers["content-type"] == "application/json"
+    assert serialised == []

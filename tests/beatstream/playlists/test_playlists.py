@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import fastapi.routing
 import httpx
 import pytest
 from pymongo import monitoring
@@ -257,3 +258,29 @@ async def test_a_full_playlist_refuses_more_songs_with_409(
     assert response.status_code == 409
     after = await client.get(f"/v1/playlists/{playlist['id']}")
     assert len(after.json()["songs"]) == MAX_SONGS
+
+
+async def test_a_playlist_read_is_serialised_once(
+    client: httpx.AsyncClient,
+    playlist: dict[str, Any],
+    make_song: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Validated into `PlaylistWithSongs` once and sent as its JSON: FastAPI's response
+    serialisation (a second validation of every song) never runs for it."""
+    song = await make_song()
+    await _add(client, playlist["id"], [song["id"]])
+    serialised: list[object] = []
+    original = fastapi.routing.serialize_response
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        serialised.append(kwargs.get("response_content"))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "serialize_response", spy)
+    response = await client.get(f"/v1/playlists/{playlist['id']}")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["songs"] == [{"position": 0, "song": song}]
+    assert serialised == []

@@ -1,0 +1,181 @@
+"""The play roll-up: every play counted exactly once into its song's counters.
+
+A song document carries `play_counts` (`{country: plays}`) and `counted_through`, the
+id of the newest of its plays already counted. The roll-up follows `play_events` by
+`_id` past its own checkpoint (`play_counts`), within the same settle window as the
+play sync, so each song's counted plays are always a prefix of its plays in `_id`
+order, and `counted_through` says exactly which.
+
+**Exactly once without transactions.** The stand-in has no multi-document
+transactions (docs/mongodb-stand-in.md), so the counters and the checkpoint cannot
+move together. They do not need to: each song's update is ONE single-document write
+that adds only the plays past its `counted_through` and moves the marker, guarded by
+the marker value it read (`{_id, counted_through: read}`: a compare-and-set). A crash
+anywhere (mid-bulk, or between the counters and the checkpoint) replays the batch
+from the old checkpoint; songs already updated find nothing past their marker and
+are skipped, whatever the new batch boundaries. A guard that misses (another
+roll-up or a repair moved the marker) re-reads and retries.
+
+**Elasticsearch.** The update bumps the song's `version` and `updated_at`, so the
+song sync sends the new counters with the usual external version (and bumps the
+`songs` cache namespace): `song_document` ranks on seeded/edited views plus counted
+plays. One write path, one drift check.
+
+**Erasures.** Plays of an erased listener are never counted (each batch is checked
+against `listener_erasures`, as the play sync does). A listener erased after their
+plays were counted: the roll-up sees the erasure past its own watermark and
+recomputes every song's counters from the plays that remain (`pipelines.counters`),
+so live counters always equal a recount of `play_events`. See docs/analytics.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+from pymongo import UpdateOne
+
+from beatstream.common.countries import COUNTRY_CODES
+from pipelines import checkpoints, counters, dead_letters
+from pipelines.checkpoints import Checkpoint
+from pipelines.sync import Row, Sync, after_watermark, drain, poll_until_stopped, run_with_backoff
+from pipelines.sync_plays import ERASURES
+
+SOURCE = counters.SOURCE
+ATTEMPTS = 5
+
+
+class RollupRaceError(RuntimeError):
+    """The marker guard kept missing: something else keeps moving the counters."""
+
+
+def song_updates(
+    plays: list[Row], markers: dict[Any, ObjectId | None], now: datetime
+) -> list[UpdateOne]:
+    """One guarded update per song: the plays past its marker, counted by country."""
+    by_song: dict[Any, list[Row]] = defaultdict(list)
+    for play in plays:
+        by_song[play["song_id"]].append(play)
+    updates = []
+    for song_id, played in by_song.items():
+        if song_id not in markers:  # no such song (deleted): nothing to count into
+            continue
+        marker = markers[song_id]
+        fresh = [p for p in played if marker is None or p["_id"] > marker]
+        if not fresh:
+            continue
+        increments: dict[str, int] = {
+            f"{counters.COUNTS}.{country}": n
+            for country, n in Counter(p["country"] for p in fresh).items()
+        }
+        updates.append(
+            UpdateOne(
+                {"_id": song_id, counters.MARK: marker},
+                {
+                    "$inc": {**increments, "version": 1},
+                    "$set": {counters.MARK: max(p["_id"] for p in fresh), "updated_at": now},
+                },
+            )
+        )
+    return updates
+
+
+class PlayRollup(Sync):
+    """Counts plays into songs; runs beside the song and play syncs in `beatstream sync`."""
+
+    async def _markers(self, song_ids: list[Any]) -> dict[Any, ObjectId | None]:
+        rows = self.db.songs.find({"_id": {"$in": song_ids}}, {counters.MARK: 1})
+        return {row["_id"]: row.get(counters.MARK) async for row in rows}
+
+    async def write(self, updates: list[UpdateOne]) -> int:
+        """Apply the updates; how many matched their guard. (A test seam: a crash
+        injected here leaves the counters partly written, as a SIGKILL would.)"""
+        if not updates:
+            return 0
+        return (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
+
+    async def count(self, plays: list[Row]) -> int:
+        """Count a batch; the number of songs whose counters moved."""
+        listener_ids = list({play.get("listener_id") for play in plays})
+        erased = {
+            e["listener_id"]
+            async for e in self.db[ERASURES].find(
+                {"listener_id": {"$in": listener_ids}}, {"listener_id": 1}
+            )
+        }
+        valid, failures = [], []
+        for play in plays:
+            if play.get("listener_id") in erased:
+                continue
+            if play.get("country") not in COUNTRY_CODES or play.get("song_id") is None:
+                failures.append((str(play["_id"]), f"roll-up: bad play {play!r}"))
+                continue
+            valid.append(play)
+        await dead_letters.record(self.db, "rollup", SOURCE, failures)
+        moved = 0
+        for _ in range(ATTEMPTS):
+            markers = await self._markers(list({p["song_id"] for p in valid}))
+            updates = song_updates(valid, markers, datetime.now(UTC))
+            if not updates:
+                return moved
+            matched = await self.write(updates)
+            moved += matched
+            if matched == len(updates):
+                return moved
+        raise RollupRaceError("counter markers kept moving under the roll-up")
+
+    async def poll_once(self, checkpoint: Checkpoint) -> int:
+        """One batch of plays past the watermark, then erasures past theirs."""
+        now = datetime.now(UTC)
+        ids: dict[str, Any] = {}
+        if self.options.settle_s:  # ObjectId time is whole seconds
+            ids["$lt"] = ObjectId.from_datetime(now - timedelta(seconds=self.options.settle_s))
+        if isinstance(checkpoint.changed_id, ObjectId):
+            ids["$gt"] = checkpoint.changed_id
+        limit = self.options.batch_size
+        plays = (
+            await self.db.play_events.find(
+                {"_id": ids} if ids else {},
+                {"song_id": 1, "country": 1, "listener_id": 1},
+            )
+            .sort("_id", 1)
+            .limit(limit)
+            .to_list(limit)
+        )
+        horizon = now - timedelta(seconds=self.options.settle_s)
+        erasures = (
+            await self.db[ERASURES]
+            .find(after_watermark("erased_at", checkpoint.erased_at, checkpoint.erased_id, horizon))
+            .sort([("erased_at", 1), ("_id", 1)])
+            .limit(limit)
+            .to_list(limit)
+        )
+        if not plays and not erasures:
+            return 0
+        if plays:
+            await self.count(plays)
+            checkpoint.changed_id = plays[-1]["_id"]
+            checkpoint.last_change_at = plays[-1]["_id"].generation_time
+        if erasures:
+            # Which songs the erased plays were counted into is gone with the plays:
+            # recount every song from what remains (erasures are rare).
+            await counters.repair(self.db, await counters.check(self.db))
+            checkpoint.erased_at = erasures[-1]["erased_at"]
+            checkpoint.erased_id = erasures[-1]["_id"]
+        checkpoint.applied += len(plays) + len(erasures)
+        checkpoint.mode, checkpoint.last_error = "polling", None
+        await checkpoints.save(self.db, checkpoint)
+        return len(plays) + len(erasures)
+
+    async def catch_up(self) -> int:
+        """Poll until nothing is left past the watermark (tests, `sync` without --follow)."""
+        return await drain(self.db, SOURCE, self.poll_once)
+
+    async def follow(self, stop: asyncio.Event) -> None:
+        async def step() -> None:
+            await poll_until_stopped(stop, self.options, self.poll_once, SOURCE, self.db)
+
+        await run_with_backoff(stop, self.options, step, SOURCE, self.db)
