@@ -110,7 +110,7 @@ async def _child(plays: int, batch_size: int) -> dict[str, Any]:
         before = peak = _rss_mb()
         samples: list[float] = []
         started = time.perf_counter()
-        while await rollup.poll_once(checkpoint):
+        async for _chunk in rollup.chunks(checkpoint):
             samples.append(_rss_mb())
             peak = max(peak, samples[-1])
         seconds = time.perf_counter() - started
