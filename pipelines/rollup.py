@@ -89,6 +89,7 @@ class PlayRollup(PlayFollower):
 
     source = SOURCE
     fields: ClassVar[dict[str, int] | None] = {"song_id": 1, "country": 1, "listener_id": 1}
+    guarded = False  # the guard's index ensured by this process (`counters`)
 
     async def _markers(self, song_ids: list[Any]) -> dict[Any, ObjectId | None]:
         rows = self.db.songs.find({"_id": {"$in": song_ids}}, {counters.MARK: 1})
@@ -99,6 +100,9 @@ class PlayRollup(PlayFollower):
         injected here leaves the counters partly written, as a SIGKILL would.)"""
         if not updates:
             return 0
+        if not self.guarded:
+            await counters.ensure_guard_index(self.db)
+            self.guarded = True
         return (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
 
     async def count(self, plays: list[Row]) -> int:
