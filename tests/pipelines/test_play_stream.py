@@ -57,11 +57,12 @@ def past_ids(n: int, start: datetime) -> list[ObjectId]:
 
 
 async def insert_plays(
-    db: AsyncDatabase[MongoDocument], songs: list[str], listener: str, n: int
+    db: AsyncDatabase[MongoDocument], songs: list[str], listener: str, n: int, day: int = 2
 ) -> dict[str, Counter[str]]:
     """`n` plays straight into `play_events` (as the seed loader writes them), spread
-    over `songs`; the per-song, per-country counts they must add up to."""
-    start = datetime(2026, 11, 2, tzinfo=UTC)
+    over `songs`, ids from November `day` on; the per-song, per-country counts they
+    must add up to."""
+    start = datetime(2026, 11, day, tzinfo=UTC)
     plays = [
         {
             "_id": play_id,
@@ -155,3 +156,34 @@ async def test_a_follower_stopped_mid_pass_saves_where_it_stopped_and_resumes(
     rollup = PlayRollup(mongo_db, es_client, search_settings.elasticsearch, options=options)
     assert await rollup.catch_up() == 4 * CHUNK
     assert await counted(mongo_db) == expected
+
+
+async def test_follow_catches_up_a_backlog_then_counts_what_arrives(
+    search_client: httpx.AsyncClient,
+    make_song: Factory,
+    make_listener: Factory,
+    mongo_db: AsyncDatabase[MongoDocument],
+    es_client: AsyncElasticsearch,
+    search_settings: Settings,
+) -> None:
+    songs = [(await make_song())["id"] for _ in range(3)]
+    listener = (await make_listener())["id"]
+    backlog = await insert_plays(mongo_db, songs, listener, 20 * CHUNK)
+    options = SyncOptions(batch_size=CHUNK, settle_s=0.0, idle_wait_s=0.05)
+    rollup = PlayRollup(mongo_db, es_client, search_settings.elasticsearch, options=options)
+    stop = asyncio.Event()
+
+    async def applied(n: int) -> None:
+        while (await checkpoints.load(mongo_db, rollup.source)).applied < n:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)  # the follower's progress is in MongoDB
+
+    follower = asyncio.create_task(rollup.follow(stop))
+    try:
+        await asyncio.wait_for(applied(20 * CHUNK), 60)
+        assert await counted(mongo_db) == backlog
+        later = await insert_plays(mongo_db, songs, listener, 3 * CHUNK, day=9)
+        await asyncio.wait_for(applied(23 * CHUNK), 60)
+    finally:
+        stop.set()
+        await follower
+    assert await counted(mongo_db) == {s: backlog[s] + later[s] for s in backlog}
