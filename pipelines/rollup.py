@@ -91,6 +91,14 @@ class PlayRollup(PlayFollower):
     fields: ClassVar[dict[str, int] | None] = {"song_id": 1, "country": 1, "listener_id": 1}
     guarded = False  # the guard's index ensured by this process (`counters`)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The marker this process last wrote per song: the roll-up is normally the only
+        # writer of markers, so a chunk need not re-read them. A stale entry (a repair,
+        # another roll-up, a reloaded song) only makes its guard miss, and a miss
+        # re-reads the chunk's markers from MongoDB. At most one entry per song.
+        self.known: dict[Any, ObjectId | None] = {}
+
     async def _markers(self, song_ids: list[Any]) -> dict[Any, ObjectId | None]:
         rows = self.db.songs.find({"_id": {"$in": song_ids}}, {counters.MARK: 1})
         return {row["_id"]: row.get(counters.MARK) async for row in rows}
@@ -123,16 +131,27 @@ class PlayRollup(PlayFollower):
                 continue
             valid.append(play)
         await dead_letters.record(self.db, "rollup", SOURCE, failures)
+        songs = list({p["song_id"] for p in valid})
+        markers = {song: self.known[song] for song in songs if song in self.known}
+        if unknown := [song for song in songs if song not in markers]:
+            markers |= await self._markers(unknown)
+            self.known |= markers
         moved = 0
         for _ in range(ATTEMPTS):
-            markers = await self._markers(list({p["song_id"] for p in valid}))
             updates = song_updates(valid, markers, datetime.now(UTC))
             if not updates:
                 return moved
             matched = await self.write(updates)
             moved += matched
             if matched == len(updates):
+                # Each song's marker is now its newest play of the chunk, if newer.
+                last = {p["song_id"]: p["_id"] for p in valid}  # ascending `_id`
+                self.known |= {
+                    song: last[song] if mark is None or last[song] > mark else mark
+                    for song, mark in markers.items()
+                }
                 return moved
+            markers = await self._markers(songs)  # a guard missed: read them all again
         raise RollupRaceError("counter markers kept moving under the roll-up")
 
     async def handle_plays(self, plays: list[Row]) -> None:

@@ -187,3 +187,39 @@ async def test_follow_catches_up_a_backlog_then_counts_what_arrives(
         stop.set()
         await follower
     assert await counted(mongo_db) == {s: backlog[s] + later[s] for s in backlog}
+
+
+async def test_markers_moved_by_another_writer_make_the_guard_miss_and_are_reread(
+    search_client: httpx.AsyncClient,
+    make_song: Factory,
+    make_listener: Factory,
+    mongo_db: AsyncDatabase[MongoDocument],
+    es_client: AsyncElasticsearch,
+    search_settings: Settings,
+) -> None:
+    """A roll-up remembers the markers it wrote instead of re-reading them per chunk;
+    another roll-up moving them meanwhile must not make it count anything twice."""
+    songs = [(await make_song())["id"] for _ in range(3)]
+    listener = (await make_listener())["id"]
+    options = SyncOptions(batch_size=CHUNK, settle_s=0.0)
+    second = PlayRollup(mongo_db, es_client, search_settings.elasticsearch, options=options)
+    writes: list[tuple[int, int]] = []
+
+    class Counting(PlayRollup):
+        async def write(self, updates: list[Any]) -> int:
+            matched = await super().write(updates)
+            writes.append((len(updates), matched))
+            return matched
+
+    first = Counting(mongo_db, es_client, search_settings.elasticsearch, options=options)
+    expected = await insert_plays(mongo_db, songs, listener, 2 * CHUNK)
+    await first.catch_up()  # remembers its markers
+    more = await insert_plays(mongo_db, songs, listener, CHUNK, day=9)
+    await second.catch_up()  # moves them behind the first one's back
+    newest = await insert_plays(mongo_db, songs, listener, CHUNK, day=20)
+    writes.clear()
+    await first.catch_up()
+
+    assert writes[0][1] < writes[0][0]  # the remembered markers were stale: missed
+    assert await counted(mongo_db) == {s: expected[s] + more[s] + newest[s] for s in expected}
+    assert (await counters.check(mongo_db)).clean
