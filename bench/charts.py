@@ -6,7 +6,7 @@ own scratch database, index prefix and Redis key prefix, all dropped afterwards:
 
 1. **Ingest**: `seed.load.load` writes N plays (batches of 1,000 upserts), the fastest
    writer the platform has; its events/s is the rate the roll-up must keep up with.
-2. **Roll-up**: `PlayRollup` (`--batch-size`, default 5000 as `beatstream sync`) counts
+2. **Roll-up**: `PlayRollup` (`--batch-size`, default 20,000 as `beatstream sync`) counts
    every play from an empty checkpoint in one pass (one cursor), chunk after chunk
    as `sync` runs it. Memory is
    the child's **current RSS** (`/proc/self/statm`) sampled after every chunk: its
@@ -174,6 +174,7 @@ async def _child(plays: int, batch_size: int) -> dict[str, Any]:
         check = await counters.check(db)
         row["counted_plays"] = check.plays
         row["counter_drift"] = len(check.drift)
+        print(json.dumps(row), file=sys.stderr, flush=True)  # kept if a later stage fails
 
         await reindex_songs(db, es, config, cache=None)  # titles, and the counters
         await reindex_plays(db, es, config, cache=None)
@@ -234,7 +235,7 @@ def _run_size(plays: int, batch_size: int) -> dict[str, Any]:
     return row
 
 
-def run(sizes: list[int] | None = None, batch_size: int = 5_000) -> Path:
+def run(sizes: list[int] | None = None, batch_size: int = 20_000) -> Path:
     rows = [_run_size(size, batch_size) for size in sizes or SIZES]
     return report.write(
         "charts",
@@ -253,6 +254,6 @@ if __name__ == "__main__":
     else:
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         parser.add_argument("--sizes", type=int, nargs="+")
-        parser.add_argument("--batch-size", type=int, default=5_000)
+        parser.add_argument("--batch-size", type=int, default=20_000)
         args = parser.parse_args()
         run(args.sizes, args.batch_size)
