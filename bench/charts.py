@@ -6,9 +6,10 @@ own scratch database, index prefix and Redis key prefix, all dropped afterwards:
 
 1. **Ingest**: `seed.load.load` writes N plays (batches of 1,000 upserts), the fastest
    writer the platform has; its events/s is the rate the roll-up must keep up with.
-2. **Roll-up**: `PlayRollup` (`--batch-size`, default 500 as `beatstream sync`) counts
-   every play from an empty checkpoint, batch after batch as `sync` runs it. Memory is
-   the child's **current RSS** (`/proc/self/statm`) sampled after every batch: its
+2. **Roll-up**: `PlayRollup` (`--batch-size`, default 20,000 as `beatstream sync`) counts
+   every play from an empty checkpoint in one pass (one cursor), chunk after chunk
+   as `sync` runs it. Memory is
+   the child's **current RSS** (`/proc/self/statm`) sampled after every chunk: its
    peak during the roll-up, and its growth over the RSS just before. The high-water
    mark (`ru_maxrss`) would report the seed's peak instead, and tracemalloc would slow
    the timed loop several-fold. The counters are then checked against a recount.
@@ -17,6 +18,9 @@ own scratch database, index prefix and Redis key prefix, all dropped afterwards:
    timed once cold (first query after the rebuild), then repeated uncached
    (Elasticsearch may answer from its request cache), then through
    `ResponseCache.get_or_compute` as the API serves it (a Redis hit after the fill).
+4. **API ingest**: 20,000 plays through `POST /v1/plays/batch` (500 a request, 4
+   clients, one `beatstream serve` worker on the same 2 CPUs): what listeners can
+   send, the other rate the roll-up must keep up with.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import argparse
 import asyncio
 import json
 import os
+import random
+import secrets
 import subprocess
 import sys
 import time
@@ -32,6 +38,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from beatstream.analytics import service
 from beatstream.analytics.schemas import body_of
@@ -41,7 +49,9 @@ from beatstream.search.indices import drop_prefix, ensure_search_indices, plays_
 from beatstream.settings import Settings
 from beatstream.stores.clients import close_stores, open_stores
 from bench import report
+from bench.support.processes import process_env, served
 from bench.support.stores import stack_settings
+from bench.support.tokens import bearer
 from pipelines import checkpoints, counters
 from pipelines.reindex import reindex_songs
 from pipelines.reindex_plays import reindex_plays
@@ -56,6 +66,46 @@ SEED_BATCH = 1_000
 REPEATS = 20
 CHILD_TIMEOUT_S = 3_600
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") / 1024
+API_PLAYS, API_BATCH, API_CLIENTS = 20_000, 500, 4
+
+
+async def _api_ingest(db: Any, settings: Settings) -> dict[str, Any]:
+    """`POST /v1/plays/batch` (500 events, `API_CLIENTS` at a time, one `serve` worker):
+    the rate listeners' plays can arrive at, against which the roll-up must keep up."""
+    secret = secrets.token_urlsafe(48)
+    songs = [s["_id"] async for s in db.songs.find({}, {"_id": 1}).limit(200)]
+    listeners = [x["_id"] async for x in db.listeners.find({}, {"_id": 1}).limit(200)]
+    rng = random.Random(7)
+    batches = [
+        {
+            "events": [
+                {
+                    "listener_id": str(rng.choice(listeners)),
+                    "song_id": str(rng.choice(songs)),
+                    "country": rng.choice(("IT", "DE", "FR", "ES", "GB")),
+                    "ms_played": 1000,
+                    "played_at": "2026-11-16T10:00:00Z",
+                }
+                for _ in range(API_BATCH)
+            ]
+        }
+        for _ in range(API_PLAYS // API_BATCH)
+    ]
+    with served(process_env(settings, SECURITY_JWT_SECRET=secret)) as base_url:
+        headers = await bearer(settings, secret)
+        async with httpx.AsyncClient(base_url=base_url, timeout=60, headers=headers) as http:
+            queue = list(batches)
+
+            async def client() -> None:
+                while queue:
+                    response = await http.post("/v1/plays/batch", json=queue.pop())
+                    assert response.status_code == 201, response.text
+
+            await http.post("/v1/plays/batch", json=batches[0])  # warm-up, not timed
+            started = time.perf_counter()
+            await asyncio.gather(*(client() for _ in range(API_CLIENTS)))
+            seconds = time.perf_counter() - started
+    return {"api_ingest_per_s": round(len(batches) * API_BATCH / seconds)}
 
 
 def _rss_mb() -> float:
@@ -110,7 +160,7 @@ async def _child(plays: int, batch_size: int) -> dict[str, Any]:
         before = peak = _rss_mb()
         samples: list[float] = []
         started = time.perf_counter()
-        while await rollup.poll_once(checkpoint):
+        async for _chunk in rollup.chunks(checkpoint):
             samples.append(_rss_mb())
             peak = max(peak, samples[-1])
         seconds = time.perf_counter() - started
@@ -124,6 +174,7 @@ async def _child(plays: int, batch_size: int) -> dict[str, Any]:
         check = await counters.check(db)
         row["counted_plays"] = check.plays
         row["counter_drift"] = len(check.drift)
+        print(json.dumps(row), file=sys.stderr, flush=True)  # kept if a later stage fails
 
         await reindex_songs(db, es, config, cache=None)  # titles, and the counters
         await reindex_plays(db, es, config, cache=None)
@@ -157,6 +208,8 @@ async def _child(plays: int, batch_size: int) -> dict[str, Any]:
             cached.append((time.perf_counter() - timed) * 1000)
             assert hit.status == "hit", hit.status
         row["chart_cached_p50_ms"] = round(report.median(cached), 2)
+        row |= await _api_ingest(db, settings)
+        row["rollup_vs_api_ingest"] = round(row["rollup_per_s"] / row["api_ingest_per_s"], 2)
     finally:
         await stores.mongo.drop_database(settings.mongodb.db)
         await drop_prefix(es, config.index_prefix)
@@ -182,13 +235,13 @@ def _run_size(plays: int, batch_size: int) -> dict[str, Any]:
     return row
 
 
-def run(sizes: list[int] | None = None, batch_size: int = 500) -> Path:
+def run(sizes: list[int] | None = None, batch_size: int = 20_000) -> Path:
     rows = [_run_size(size, batch_size) for size in sizes or SIZES]
     return report.write(
         "charts",
         {
             "rows": rows,
-            "memory": "current RSS (/proc/self/statm) sampled after every roll-up batch",
+            "memory": "current RSS (/proc/self/statm) sampled after every roll-up chunk",
             "ingest": "seed.load.load, batches of 1,000 upserts, same child, just before",
         },
         rows,
@@ -201,6 +254,6 @@ if __name__ == "__main__":
     else:
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         parser.add_argument("--sizes", type=int, nargs="+")
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=int, default=20_000)
         args = parser.parse_args()
         run(args.sizes, args.batch_size)

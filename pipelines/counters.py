@@ -7,6 +7,13 @@ counting listeners in `listener_erasures`. Plays
 are streamed once (`_id`, song, country, listener: a few fields per play) and counted
 per song in a dict the size of the catalogue, not of the plays.
 
+**The guard's index.** The guard filter is `{_id, counted_through}`. MongoDB serves it
+from the `_id` index; the stand-in (mongo-java-server) looks a filter up in an index
+only when its fields are exactly that index's, and otherwise scans the collection:
+about 1 ms per guarded update over 5,000 songs, against 0.03 ms with the unique index
+`{_id, counted_through}` (`ensure_guard_index`; trivially unique since `_id` is, and a
+small cost on MongoDB proper, where only the marker's index entry moves).
+
 A repair writes each drifted song with the same marker guard as the roll-up, and bumps
 `version`/`updated_at` so the song sync carries the corrected counters to
 Elasticsearch; a song whose marker moved meanwhile (a roll-up running beside the
@@ -31,6 +38,12 @@ SOURCE = "play_counts"
 COUNTS = "play_counts"
 MARK = "counted_through"
 PAGE = 5000
+GUARD_INDEX = "counters_guard"
+
+
+async def ensure_guard_index(db: AsyncDatabase[dict[str, Any]]) -> None:
+    """The index the marker guard is looked up by (see above); a no-op once it exists."""
+    await db.songs.create_index([("_id", 1), (MARK, 1)], name=GUARD_INDEX, unique=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,4 +111,5 @@ async def repair(db: AsyncDatabase[dict[str, Any]], report: CounterReport) -> in
     ]
     if not updates:
         return 0
+    await ensure_guard_index(db)
     return (await db.songs.bulk_write(updates, ordered=False)).modified_count

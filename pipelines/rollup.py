@@ -3,15 +3,16 @@
 A song document carries `play_counts` (`{country: plays}`) and `counted_through`, the
 id of the newest of its plays already counted. The roll-up follows `play_events` by
 `_id` past its own checkpoint (`play_counts`), within the same settle window as the
-play sync, so each song's counted plays are always a prefix of its plays in `_id`
-order, and `counted_through` says exactly which.
+play sync, one cursor per pass counted chunk by chunk (`pipelines.play_stream`), so
+each song's counted plays are always a prefix of its plays in `_id` order, and
+`counted_through` says exactly which.
 
 **Exactly once without transactions.** The stand-in has no multi-document
 transactions (docs/mongodb-stand-in.md), so the counters and the checkpoint cannot
 move together. They do not need to: each song's update is ONE single-document write
 that adds only the plays past its `counted_through` and moves the marker, guarded by
 the marker value it read (`{_id, counted_through: read}`: a compare-and-set). A crash
-anywhere (mid-bulk, or between the counters and the checkpoint) replays the batch
+anywhere (mid-bulk, or between the counters and the checkpoint) replays the chunk
 from the old checkpoint; songs already updated find nothing past their marker and
 are skipped, whatever the new batch boundaries. A guard that misses (another
 roll-up or a repair moved the marker) re-reads and retries.
@@ -30,19 +31,17 @@ so live counters always equal a recount of `play_events`. See docs/analytics.md.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from bson import ObjectId
 from pymongo import UpdateOne
 
 from beatstream.common.countries import COUNTRY_CODES
-from pipelines import checkpoints, counters, dead_letters
-from pipelines.checkpoints import Checkpoint
-from pipelines.sync import Row, Sync, after_watermark, drain, poll_until_stopped, run_with_backoff
-from pipelines.sync_plays import ERASURES
+from pipelines import counters, dead_letters
+from pipelines.play_stream import ERASURES, PlayFollower
+from pipelines.sync import Row
 
 SOURCE = counters.SOURCE
 ATTEMPTS = 5
@@ -83,8 +82,22 @@ def song_updates(
     return updates
 
 
-class PlayRollup(Sync):
-    """Counts plays into songs; runs beside the song and play syncs in `beatstream sync`."""
+class PlayRollup(PlayFollower):
+    """Counts plays into songs; runs beside the song and play syncs in `beatstream sync`.
+    One cursor per pass over the plays, counted and checkpointed chunk by chunk
+    (`pipelines.play_stream`)."""
+
+    source = SOURCE
+    fields: ClassVar[dict[str, int] | None] = {"song_id": 1, "country": 1, "listener_id": 1}
+    guarded = False  # the guard's index ensured by this process (`counters`)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The marker this process last wrote per song: the roll-up is normally the only
+        # writer of markers, so a chunk need not re-read them. A stale entry (a repair,
+        # another roll-up, a reloaded song) only makes its guard miss, and a miss
+        # re-reads the chunk's markers from MongoDB. At most one entry per song.
+        self.known: dict[Any, ObjectId | None] = {}
 
     async def _markers(self, song_ids: list[Any]) -> dict[Any, ObjectId | None]:
         rows = self.db.songs.find({"_id": {"$in": song_ids}}, {counters.MARK: 1})
@@ -95,6 +108,9 @@ class PlayRollup(Sync):
         injected here leaves the counters partly written, as a SIGKILL would.)"""
         if not updates:
             return 0
+        if not self.guarded:
+            await counters.ensure_guard_index(self.db)
+            self.guarded = True
         return (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
 
     async def count(self, plays: list[Row]) -> int:
@@ -115,67 +131,33 @@ class PlayRollup(Sync):
                 continue
             valid.append(play)
         await dead_letters.record(self.db, "rollup", SOURCE, failures)
+        songs = list({p["song_id"] for p in valid})
+        markers = {song: self.known[song] for song in songs if song in self.known}
+        if unknown := [song for song in songs if song not in markers]:
+            markers |= await self._markers(unknown)
+            self.known |= markers
         moved = 0
         for _ in range(ATTEMPTS):
-            markers = await self._markers(list({p["song_id"] for p in valid}))
             updates = song_updates(valid, markers, datetime.now(UTC))
             if not updates:
                 return moved
             matched = await self.write(updates)
             moved += matched
             if matched == len(updates):
+                # Each song's marker is now its newest play of the chunk, if newer.
+                last = {p["song_id"]: p["_id"] for p in valid}  # ascending `_id`
+                self.known |= {
+                    song: last[song] if mark is None or last[song] > mark else mark
+                    for song, mark in markers.items()
+                }
                 return moved
+            markers = await self._markers(songs)  # a guard missed: read them all again
         raise RollupRaceError("counter markers kept moving under the roll-up")
 
-    async def poll_once(self, checkpoint: Checkpoint) -> int:
-        """One batch of plays past the watermark, then erasures past theirs."""
-        now = datetime.now(UTC)
-        ids: dict[str, Any] = {}
-        if self.options.settle_s:  # ObjectId time is whole seconds
-            ids["$lt"] = ObjectId.from_datetime(now - timedelta(seconds=self.options.settle_s))
-        if isinstance(checkpoint.changed_id, ObjectId):
-            ids["$gt"] = checkpoint.changed_id
-        limit = self.options.batch_size
-        plays = (
-            await self.db.play_events.find(
-                {"_id": ids} if ids else {},
-                {"song_id": 1, "country": 1, "listener_id": 1},
-            )
-            .sort("_id", 1)
-            .limit(limit)
-            .to_list(limit)
-        )
-        horizon = now - timedelta(seconds=self.options.settle_s)
-        erasures = (
-            await self.db[ERASURES]
-            .find(after_watermark("erased_at", checkpoint.erased_at, checkpoint.erased_id, horizon))
-            .sort([("erased_at", 1), ("_id", 1)])
-            .limit(limit)
-            .to_list(limit)
-        )
-        if not plays and not erasures:
-            return 0
-        if plays:
-            await self.count(plays)
-            checkpoint.changed_id = plays[-1]["_id"]
-            checkpoint.last_change_at = plays[-1]["_id"].generation_time
-        if erasures:
-            # Which songs the erased plays were counted into is gone with the plays:
-            # recount every song from what remains (erasures are rare).
-            await counters.repair(self.db, await counters.check(self.db))
-            checkpoint.erased_at = erasures[-1]["erased_at"]
-            checkpoint.erased_id = erasures[-1]["_id"]
-        checkpoint.applied += len(plays) + len(erasures)
-        checkpoint.mode, checkpoint.last_error = "polling", None
-        await checkpoints.save(self.db, checkpoint)
-        return len(plays) + len(erasures)
+    async def handle_plays(self, plays: list[Row]) -> None:
+        await self.count(plays)
 
-    async def catch_up(self) -> int:
-        """Poll until nothing is left past the watermark (tests, `sync` without --follow)."""
-        return await drain(self.db, SOURCE, self.poll_once)
-
-    async def follow(self, stop: asyncio.Event) -> None:
-        async def step() -> None:
-            await poll_until_stopped(stop, self.options, self.poll_once, SOURCE, self.db)
-
-        await run_with_backoff(stop, self.options, step, SOURCE, self.db)
+    async def handle_erasures(self, erasures: list[Row]) -> None:
+        # Which songs the erased plays were counted into is gone with the plays:
+        # recount every song from what remains (erasures are rare).
+        await counters.repair(self.db, await counters.check(self.db))

@@ -2,7 +2,8 @@
 
 Play events are append-only, so the sync follows their `_id`: past a saved
 watermark, and no younger than `settle_s` (ids are minted by the writers, which may
-commit slightly out of order; a play younger than the settle window waits a round).
+commit slightly out of order; a play younger than the settle window waits a round),
+with one cursor per pass, checkpointed chunk by chunk (`pipelines.play_stream`).
 Each play is indexed under its own id into the month of its `played_at`, so a replay
 rewrites the same document: at-least-once delivery without duplicates. The song's
 artist and genre are copied in (one `$in` query per batch) for the dashboards.
@@ -15,24 +16,22 @@ follows it. A listener's erasure is applied after the batch of plays, from the
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
 from elasticsearch import AsyncElasticsearch, NotFoundError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from beatstream.cache.namespaces import CacheNamespace
 from beatstream.search.indices import play_document, plays_alias, plays_generation, plays_index
-from pipelines import checkpoints, dead_letters, metrics
+from pipelines import dead_letters
 from pipelines.bulk import BulkResult, item_failures
-from pipelines.checkpoints import Checkpoint
-from pipelines.sync import Row, Sync, after_watermark, drain, poll_until_stopped, run_with_backoff
+from pipelines.play_stream import ERASURES as ERASURES  # re-exported: reindex_plays
+from pipelines.play_stream import PlayFollower
+from pipelines.sync import Row
 
 SOURCE = "plays"
-ERASURES = "listener_erasures"
 PIT_KEEP_ALIVE = "1m"
 PAGE = 1000
 
@@ -126,7 +125,17 @@ async def pit_pages(
         await es.close_point_in_time(id=pit_id)
 
 
-class PlaySync(Sync):
+class PlaySync(PlayFollower):
+    """Indexes plays, then applies erasures; one cursor per pass (`pipelines.play_stream`)."""
+
+    source = SOURCE
+
+    async def handle_plays(self, plays: list[Row]) -> None:
+        await self.apply(plays)
+
+    async def handle_erasures(self, erasures: list[Row]) -> None:
+        await self.apply_erasures(erasures)
+
     @property
     def alias(self) -> str:
         return plays_alias(self.config.index_prefix)
@@ -152,57 +161,3 @@ class PlaySync(Sync):
         if self.cache is not None and result.succeeded:
             await self.cache.invalidate(CacheNamespace.PLAYS)
         return result
-
-    async def poll_once(self, checkpoint: Checkpoint) -> int:
-        """One batch of plays past the watermark, then erasures past theirs.
-
-        Plays first: a play read from MongoDB just before its listener was erased is
-        then indexed before the erasure removes it, never after.
-        """
-        ids: dict[str, Any] = {}
-        now = datetime.now(UTC)
-        if self.options.settle_s:  # ObjectId time is whole seconds
-            ids["$lt"] = ObjectId.from_datetime(now - timedelta(seconds=self.options.settle_s))
-        if isinstance(checkpoint.changed_id, ObjectId):
-            ids["$gt"] = checkpoint.changed_id
-        limit = self.options.batch_size
-        query = {"_id": ids} if ids else {}
-        plays = await self.db.play_events.find(query).sort("_id", 1).limit(limit).to_list(limit)
-        horizon = now - timedelta(seconds=self.options.settle_s)
-        erasures = (
-            await self.db[ERASURES]
-            .find(after_watermark("erased_at", checkpoint.erased_at, checkpoint.erased_id, horizon))
-            .sort([("erased_at", 1), ("_id", 1)])
-            .limit(limit)
-            .to_list(limit)
-        )
-        if not plays and not erasures:
-            metrics.caught_up(SOURCE)
-            return 0
-        if plays:
-            with metrics.batch(SOURCE, len(plays)):
-                await self.apply(plays)
-            checkpoint.changed_id = plays[-1]["_id"]
-            checkpoint.last_change_at = plays[-1]["_id"].generation_time
-        if erasures:
-            await self.apply_erasures(erasures)
-            checkpoint.erased_at = erasures[-1]["erased_at"]
-            checkpoint.erased_id = erasures[-1]["_id"]
-        checkpoint.applied += len(plays) + len(erasures)
-        checkpoint.mode, checkpoint.last_error = "polling", None
-        await checkpoints.save(self.db, checkpoint)
-        newest = checkpoint.last_change_at if plays else None
-        metrics.applied(SOURCE, len(plays) + len(erasures), newest)
-        return len(plays) + len(erasures)
-
-    async def catch_up(self) -> int:
-        """Poll until nothing is left past the watermark (tests, `sync --once`)."""
-        return await drain(self.db, SOURCE, self.poll_once)
-
-    async def follow(self, stop: asyncio.Event) -> None:
-        metrics.mode_chosen(SOURCE, "polling")
-
-        async def step() -> None:
-            await poll_until_stopped(stop, self.options, self.poll_once, SOURCE, self.db)
-
-        await run_with_backoff(stop, self.options, step, SOURCE, self.db)

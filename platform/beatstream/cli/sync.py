@@ -155,7 +155,7 @@ def sync(
             help="Plays per roll-up batch: bigger batches fold more plays into each "
             "song's one update.",
         ),
-    ] = 5_000,
+    ] = 20_000,
 ) -> None:
     """Without options: apply every pending change once, then exit."""
     settings = load_settings()
