@@ -19,6 +19,7 @@ from beatstream.auth.passwords import Passwords
 from beatstream.auth.repository import account_state
 from beatstream.auth.sessions import AccountStates
 from beatstream.auth.tokens import TokenCodec
+from beatstream.cache.reads import HotReads
 from beatstream.cache.store import ResponseCache
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
@@ -83,6 +84,9 @@ def build_lifespan(
                     stores, settings.health.ping_timeout_s, settings.health.cache_ttl_s
                 ),
                 cache=cache,
+                hot_reads=HotReads(
+                    cache, settings.api.hot_read_entries, settings.api.hot_read_max_age_s
+                ),
                 tokens=tokens,
                 passwords=passwords,
                 accounts=AccountStates(settings.security.account_cache_ttl_s, account_state),
