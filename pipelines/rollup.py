@@ -38,9 +38,11 @@ from typing import Any
 from bson import ObjectId
 from pymongo import UpdateOne
 
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.common.countries import COUNTRY_CODES
 from pipelines import checkpoints, counters, dead_letters
 from pipelines.checkpoints import Checkpoint
+from pipelines.invalidation import invalidate
 from pipelines.sync import Row, Sync, after_watermark, drain, poll_until_stopped, run_with_backoff
 from pipelines.sync_plays import ERASURES
 
@@ -95,7 +97,10 @@ class PlayRollup(Sync):
         injected here leaves the counters partly written, as a SIGKILL would.)"""
         if not updates:
             return 0
-        return (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
+        matched = (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
+        if matched:  # versions moved: the API's kept song answers are stale
+            await invalidate(self.cache, CacheNamespace.CATALOG)
+        return matched
 
     async def count(self, plays: list[Row]) -> int:
         """Count a batch; the number of songs whose counters moved."""
@@ -162,7 +167,7 @@ class PlayRollup(Sync):
         if erasures:
             # Which songs the erased plays were counted into is gone with the plays:
             # recount every song from what remains (erasures are rare).
-            await counters.repair(self.db, await counters.check(self.db))
+            await counters.repair(self.db, await counters.check(self.db), self.cache)
             checkpoint.erased_at = erasures[-1]["erased_at"]
             checkpoint.erased_id = erasures[-1]["_id"]
         checkpoint.applied += len(plays) + len(erasures)
