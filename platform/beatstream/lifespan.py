@@ -25,6 +25,7 @@ from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.flows import ListenerFlows
 from beatstream.health.service import ReadinessProbe
+from beatstream.heap import settled_heap
 from beatstream.metrics.registry import process_exited
 from beatstream.partners.repository import ensure_audit_retention
 from beatstream.partners.service import KeyCache
@@ -76,7 +77,7 @@ def build_lifespan(
         cache = ResponseCache(stores.redis, settings.redis.key_prefix)
         pseudonyms = Pseudonyms.from_settings(settings.thirdparty)
         try:
-            yield AppState(
+            state = AppState(
                 settings=settings,
                 stores=stores,
                 capabilities=capabilities,
@@ -98,6 +99,8 @@ def build_lifespan(
                 pseudonyms=pseudonyms,
                 listener_hooks=ListenerFlows(pseudonyms, cache),
             )
+            with settled_heap():  # last: what start-up built is never scanned again
+                yield state
         finally:
             await close_stores(stores)
             process_exited(os.getpid())
