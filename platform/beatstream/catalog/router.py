@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
+from beanie import PydanticObjectId
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import Field
+from starlette.types import Scope
 
 from beatstream.auth.dependencies import ROLE_RESPONSES, require_editor
 from beatstream.cache.dependencies import HotReadsDep
@@ -34,6 +37,8 @@ from beatstream.common.concurrency import (
 )
 from beatstream.common.pagination import DEFAULT_LIMIT, Limit, Page
 from beatstream.deps import CapabilitiesDep
+from beatstream.fastpath import FastAnswer, header
+from beatstream.state import scope_state
 
 router = APIRouter()
 
@@ -181,6 +186,28 @@ async def get_song(
     if matches_if_none_match(if_none_match, song.version):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(song.body, media_type="application/json", headers=headers)
+
+
+async def fast_get_song(match: re.Match[str], scope: Scope) -> FastAnswer | None:
+    """`GET /v1/songs/{song_id}` answered before routing when the song is kept
+    (beatstream.fastpath): the same body, ETag and 304 as `get_song`. Songs are open
+    to anyone, so credentials do not matter here (the route ignores them too)."""
+    reads = scope_state(scope).get("hot_reads")
+    if reads is None:
+        return None
+    song = await service.kept_song(PydanticObjectId(match[1]), reads)
+    if song is None:
+        return None
+    tag = etag(song.version).encode()
+    if_none_match = header(scope, b"if-none-match")
+    if if_none_match is not None and matches_if_none_match(
+        if_none_match.decode("latin-1"), song.version
+    ):
+        return FastAnswer(304, [(b"etag", tag)])
+    return FastAnswer(200, [(b"content-type", b"application/json"), (b"etag", tag)], song.body)
+
+
+FAST_SONG = (r"/v1/songs/([0-9a-fA-F]{24})", fast_get_song)
 
 
 @router.patch("/songs/{song_id}", tags=["songs"], dependencies=EDITORS, responses=IF_MATCH_DOC)

@@ -58,6 +58,14 @@ class SongAnswer:
 SONG_DEPENDS = (CacheNamespace.CATALOG,)
 
 
+async def kept_song(song_id: PydanticObjectId, reads: HotReads[Any]) -> SongAnswer | None:
+    """The song's answer if this process keeps it current, else None (no MongoDB read)."""
+    kept: SongAnswer | None = reads.get(
+        ("song", song_id), await reads.clock.snapshot(), SONG_DEPENDS
+    )
+    return kept
+
+
 async def read_song(song_id: PydanticObjectId, reads: HotReads[Any]) -> SongAnswer:
     """The song as answered (validated from its stored row), or the 404 of an unknown
     id. Kept in process memory, exactly current (beatstream.cache.reads): every write

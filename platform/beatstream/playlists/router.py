@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
+from beanie import PydanticObjectId
 from fastapi import APIRouter, Path, Query, Response, status
+from starlette.types import Scope
 
 from beatstream.auth.dependencies import AUTH_RESPONSES, OptionalPrincipal
 from beatstream.cache.dependencies import HotReadsDep
 from beatstream.common.concurrency import ExpectedVersion, etag, set_etag
 from beatstream.common.pagination import Page, PageQuery
+from beatstream.fastpath import FastAnswer
 from beatstream.listeners.dependencies import OwnedListener
 from beatstream.playlists import service
 from beatstream.playlists.dependencies import OwnedPlaylist, PlaylistId
@@ -22,6 +26,7 @@ from beatstream.playlists.schemas import (
     SongMove,
     SongsAdd,
 )
+from beatstream.state import scope_state
 
 router = APIRouter(tags=["playlists"])
 IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
@@ -88,6 +93,24 @@ async def get_playlist(
     return Response(
         answer.body, media_type="application/json", headers={"ETag": etag(answer.version)}
     )
+
+
+async def fast_get_playlist(match: re.Match[str], scope: Scope) -> FastAnswer | None:
+    """`GET /v1/playlists/{playlist_id}` answered before routing when the playlist is
+    kept (only public ones are) and the request is anonymous: a request carrying a
+    credential takes the route, which checks it (a bad token is still a 401)."""
+    reads = scope_state(scope).get("hot_reads")
+    if reads is None or any(name in CREDENTIALS for name, _ in scope["headers"]):
+        return None
+    answer = await service.kept_public_answer(PydanticObjectId(match[1]), reads)
+    if answer is None:
+        return None
+    headers = [(b"content-type", b"application/json"), (b"etag", etag(answer.version).encode())]
+    return FastAnswer(200, headers, answer.body)
+
+
+CREDENTIALS = frozenset({b"authorization", b"x-api-key", b"cookie"})
+FAST_PLAYLIST = (r"/v1/playlists/([0-9a-fA-F]{24})", fast_get_playlist)
 
 
 @router.patch("/playlists/{playlist_id}", responses=WRITE_DOC)

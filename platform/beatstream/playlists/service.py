@@ -133,6 +133,16 @@ class PlaylistAnswer:
 PLAYLIST_DEPENDS = (CacheNamespace.PLAYLISTS, CacheNamespace.CATALOG)
 
 
+async def kept_public_answer(
+    playlist_id: PydanticObjectId, reads: HotReads[Any]
+) -> PlaylistAnswer | None:
+    """A public playlist's answer if this process keeps it current, else None."""
+    kept: PlaylistAnswer | None = reads.get(
+        ("playlist", playlist_id), await reads.clock.snapshot(), PLAYLIST_DEPENDS
+    )
+    return kept
+
+
 async def read_answer(
     playlist_id: PydanticObjectId, principal: Principal | None, reads: HotReads[Any]
 ) -> PlaylistAnswer:

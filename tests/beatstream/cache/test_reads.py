@@ -233,3 +233,42 @@ async def test_a_snapshot_is_none_when_redis_fails() -> None:
     clock = GenerationClock(cast(ResponseCache, cache))
 
     assert await clock.snapshot() is None
+
+
+async def test_a_kept_song_is_answered_like_the_route_with_every_header(
+    settings: Settings, mongo_db: object, redis_prefix: str, rng: random.Random
+) -> None:
+    """The second read is answered before routing (beatstream.fastpath): same body,
+    ETag and 304, and still the request id, nosniff and the metrics' route."""
+    log = CommandLog()
+    async with two_apps(settings, log) as (reader, _anonymous, _writer):
+        song = await _song(reader, rng)
+        url = f"/v1/songs/{song['id']}"
+        routed = await reader.get(url)
+        fast = await reader.get(url, headers={"X-Request-ID": "fast-1"})
+        not_modified = await reader.get(url, headers={"If-None-Match": fast.headers["etag"]})
+        metrics = (await reader.get("/metrics")).text
+
+    for name in ("content-type", "content-length", "etag", "x-content-type-options"):
+        assert fast.headers[name] == routed.headers[name]
+    assert fast.content == routed.content
+    assert fast.headers["x-request-id"] == "fast-1"
+    assert not_modified.status_code == 304
+    assert "content-length" not in not_modified.headers or not not_modified.content
+    assert 'route="/v1/songs/{song_id}"' in metrics
+
+
+async def test_a_kept_public_playlist_still_refuses_a_bad_token(
+    settings: Settings, mongo_db: object, redis_prefix: str, rng: random.Random
+) -> None:
+    log = CommandLog()
+    async with two_apps(settings, log) as (reader, anonymous, _writer):
+        song = await _song(reader, rng)
+        playlist = await _public_playlist(reader, rng, [song["id"]])
+        url = f"/v1/playlists/{playlist['id']}"
+        assert (await anonymous.get(url)).status_code == 200  # kept now
+        kept = await anonymous.get(url)
+        forged = await anonymous.get(url, headers={"Authorization": "Bearer not-a-token"})
+
+    assert kept.status_code == 200
+    assert forged.status_code == 401
