@@ -17,6 +17,7 @@ from beatstream.catalog.router import FAST_SONG
 from beatstream.dashboard.router import mount_dashboard
 from beatstream.fastpath import FastPathMiddleware
 from beatstream.head_limit import RequestHeadLimitMiddleware
+from beatstream.health.router import FAST_LIVE
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.methods import MethodSemanticsMiddleware
@@ -48,7 +49,7 @@ def create_app(
     )
     # Innermost: kept songs and public playlists answered before routing, inside every
     # other middleware (beatstream.fastpath).
-    app.add_middleware(FastPathMiddleware, routes=[FAST_SONG, FAST_PLAYLIST])
+    app.add_middleware(FastPathMiddleware, routes=[FAST_LIVE, FAST_SONG, FAST_PLAYLIST])
     # A complete Allow on 405s, OPTIONS, HEAD wherever GET (beatstream.methods).
     app.add_middleware(MethodSemanticsMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api.max_body_bytes)
