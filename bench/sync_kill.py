@@ -31,12 +31,15 @@ from typing import Any, TypeVar
 from beanie import PydanticObjectId
 from pymongo.errors import PyMongoError
 
+from beatstream.cache.namespaces import CacheNamespace
+from beatstream.cache.reads import HotReads
+from beatstream.cache.store import ResponseCache
 from beatstream.catalog import service
 from beatstream.catalog.documents import Song
 from beatstream.catalog.schemas import ArtistCreate, SongCreate, SongUpdate
 from beatstream.errors import NotFoundError
 from beatstream.search.indices import SONGS, drop_prefix, ensure_search_indices
-from beatstream.stores.clients import create_es_client, create_mongo_client
+from beatstream.stores.clients import create_es_client, create_mongo_client, create_redis_client
 from bench import report
 from bench.support.changes import mixed_changes
 from bench.support.processes import process_env, sigkill, start_sync_worker
@@ -91,14 +94,14 @@ class Supervisor:
             await self.worker.wait()
 
 
-async def _update(song_id: str, data: SongUpdate) -> None:
+async def _update(song_id: str, data: SongUpdate, reads: HotReads[Any]) -> None:
     if song := await Song.get(PydanticObjectId(song_id)):
-        await service.update_song(song, data, None)
+        await service.update_song(song, data, None, reads=reads)
 
 
-async def _delete(song_id: str) -> None:
+async def _delete(song_id: str, reads: HotReads[Any]) -> None:
     if song := await Song.get(PydanticObjectId(song_id)):
-        await service.delete_song(song, None)
+        await service.delete_song(song, None, reads=reads)
 
 
 async def _retrying(change: Callable[[], Awaitable[T]]) -> T | None:
@@ -138,6 +141,10 @@ async def _measure(
     mongo = create_mongo_client(settings.mongodb)
     es = create_es_client(config)
     db = mongo[settings.mongodb.db]
+    # The service's writes bump the catalogue's generation (under the scratch prefix,
+    # removed at the end): nothing here keeps hot reads.
+    redis = create_redis_client(settings.redis)
+    reads: HotReads[Any] = HotReads(ResponseCache(redis, settings.redis.key_prefix), 0, 60.0)
     async with beanie_on_scratch_db(settings):
         await ensure_search_indices(es, config)
         supervisor = Supervisor(process_env(settings), batch_size)
@@ -154,10 +161,10 @@ async def _measure(
 
         async def update(song_id: str) -> None:
             data = SongUpdate(duration_s=rng.randint(60, 600))
-            await _retrying(lambda: _update(song_id, data))
+            await _retrying(lambda: _update(song_id, data, reads))
 
         async def delete(song_id: str) -> None:
-            await _retrying(lambda: _delete(song_id))
+            await _retrying(lambda: _delete(song_id, reads))
 
         done = [0]
         points = sorted(rng.sample(range(1, changes), kills))
@@ -209,6 +216,8 @@ async def _measure(
             await drop_prefix(es, config.index_prefix)
             await es.close()
             await mongo.close()
+            await redis.delete(f"{settings.redis.key_prefix}cache-gen:{CacheNamespace.CATALOG}")
+            await redis.aclose()
     return {
         "changes": changes,
         "inserts": made["inserts"],

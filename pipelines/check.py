@@ -20,9 +20,11 @@ from bson import ObjectId
 from elasticsearch import AsyncElasticsearch
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.search.indices import SONGS, song_document
 from beatstream.settings import ElasticsearchSettings
 from pipelines.bulk import index_action
+from pipelines.invalidation import invalidate
 from pipelines.sync import SongSync
 
 PAGE = 1000
@@ -135,5 +137,7 @@ async def repair_songs(sync: SongSync, report: CheckReport, attempts: int = 3) -
                 repaired += 1
         for doc_id, es_version in behind.items():
             await sync.db.songs.update_one({"_id": doc_id}, {"$max": {"version": es_version + 1}})
+        if behind:  # their versions moved: the API's kept song answers are stale
+            await invalidate(sync.cache, CacheNamespace.CATALOG)
         ids = list(behind)
     return repaired

@@ -31,7 +31,10 @@ from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.cache.namespaces import CacheNamespace
+from beatstream.cache.store import ResponseCache
 from pipelines import checkpoints
+from pipelines.invalidation import invalidate
 
 # The roll-up's checkpoint (`pipelines.rollup` uses the same name).
 SOURCE = "play_counts"
@@ -99,8 +102,12 @@ async def check(db: AsyncDatabase[dict[str, Any]]) -> CounterReport:
     return report
 
 
-async def repair(db: AsyncDatabase[dict[str, Any]], report: CounterReport) -> int:
-    """Set each drifted song's counters to the recount; how many were written."""
+async def repair(
+    db: AsyncDatabase[dict[str, Any]], report: CounterReport, cache: ResponseCache | None
+) -> int:
+    """Set each drifted song's counters to the recount; how many were written. A song's
+    version moves, so the API's kept song answers are dropped (`CATALOG` bumped;
+    `cache=None` when no API reads this database)."""
     now = datetime.now(UTC)
     updates = [
         UpdateOne(
@@ -112,4 +119,7 @@ async def repair(db: AsyncDatabase[dict[str, Any]], report: CounterReport) -> in
     if not updates:
         return 0
     await ensure_guard_index(db)
-    return (await db.songs.bulk_write(updates, ordered=False)).modified_count
+    written = (await db.songs.bulk_write(updates, ordered=False)).modified_count
+    if written:
+        await invalidate(cache, CacheNamespace.CATALOG)
+    return written

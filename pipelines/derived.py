@@ -27,7 +27,13 @@ from pipelines.reindex import ReindexReport, reindex_songs
 from pipelines.reindex_plays import reindex_plays
 
 # Every namespace whose answers read what a seed writes (songs, plays, listeners).
-SEEDED_NAMESPACES = (CacheNamespace.SONGS, CacheNamespace.PLAYS, CacheNamespace.THIRDPARTY)
+SEEDED_NAMESPACES = (
+    CacheNamespace.SONGS,
+    CacheNamespace.PLAYS,
+    CacheNamespace.THIRDPARTY,
+    CacheNamespace.CATALOG,  # the API's kept songs and playlists (beatstream.cache.reads)
+    CacheNamespace.PLAYLISTS,
+)
 
 
 @dataclass(frozen=True, slots=True)

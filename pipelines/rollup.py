@@ -38,8 +38,10 @@ from typing import Any, ClassVar
 from bson import ObjectId
 from pymongo import UpdateOne
 
+from beatstream.cache.namespaces import CacheNamespace
 from beatstream.common.countries import COUNTRY_CODES
 from pipelines import counters, dead_letters
+from pipelines.invalidation import invalidate
 from pipelines.play_stream import ERASURES, PlayFollower
 from pipelines.sync import Row
 
@@ -111,7 +113,10 @@ class PlayRollup(PlayFollower):
         if not self.guarded:
             await counters.ensure_guard_index(self.db)
             self.guarded = True
-        return (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
+        matched = (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
+        if matched:  # versions moved: the API's kept song answers are stale
+            await invalidate(self.cache, CacheNamespace.CATALOG)
+        return matched
 
     async def count(self, plays: list[Row]) -> int:
         """Count a batch; the number of songs whose counters moved."""
@@ -160,4 +165,4 @@ class PlayRollup(PlayFollower):
     async def handle_erasures(self, erasures: list[Row]) -> None:
         # Which songs the erased plays were counted into is gone with the plays:
         # recount every song from what remains (erasures are rare).
-        await counters.repair(self.db, await counters.check(self.db))
+        await counters.repair(self.db, await counters.check(self.db), self.cache)

@@ -13,8 +13,11 @@ from beatstream.apidocs import install_docs
 from beatstream.auth.guard import authenticate_before_validating
 from beatstream.body_limit import BodySizeLimitMiddleware
 from beatstream.cache.microcache import MicrocacheMiddleware
+from beatstream.catalog.router import FAST_SONG
 from beatstream.dashboard.router import mount_dashboard
+from beatstream.fastpath import FastPathMiddleware
 from beatstream.head_limit import RequestHeadLimitMiddleware
+from beatstream.health.router import FAST_LIVE
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.methods import MethodSemanticsMiddleware
@@ -22,6 +25,7 @@ from beatstream.metrics.http import MetricsMiddleware
 from beatstream.metrics.tracing import configure_tracing
 from beatstream.middleware import RequestIdMiddleware
 from beatstream.openapi import install_openapi
+from beatstream.playlists.router import FAST_PLAYLIST
 from beatstream.problems import install_problem_handlers
 from beatstream.ratelimit import RateLimitMiddleware
 from beatstream.security_headers import SecurityHeadersMiddleware
@@ -43,7 +47,10 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    # Innermost: a complete Allow on 405s, OPTIONS, HEAD wherever GET (beatstream.methods).
+    # Innermost: kept songs and public playlists answered before routing, inside every
+    # other middleware (beatstream.fastpath).
+    app.add_middleware(FastPathMiddleware, routes=[FAST_LIVE, FAST_SONG, FAST_PLAYLIST])
+    # A complete Allow on 405s, OPTIONS, HEAD wherever GET (beatstream.methods).
     app.add_middleware(MethodSemanticsMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     app.add_middleware(

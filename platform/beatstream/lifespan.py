@@ -19,11 +19,13 @@ from beatstream.auth.passwords import Passwords
 from beatstream.auth.repository import account_state
 from beatstream.auth.sessions import AccountStates
 from beatstream.auth.tokens import TokenCodec
+from beatstream.cache.reads import HotReads
 from beatstream.cache.store import ResponseCache
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.errors import StoreUnavailableError
 from beatstream.flows import ListenerFlows
 from beatstream.health.service import ReadinessProbe
+from beatstream.heap import settled_heap
 from beatstream.metrics.registry import process_exited
 from beatstream.partners.repository import ensure_audit_retention
 from beatstream.partners.service import KeyCache
@@ -75,7 +77,7 @@ def build_lifespan(
         cache = ResponseCache(stores.redis, settings.redis.key_prefix)
         pseudonyms = Pseudonyms.from_settings(settings.thirdparty)
         try:
-            yield AppState(
+            state = AppState(
                 settings=settings,
                 stores=stores,
                 capabilities=capabilities,
@@ -83,6 +85,9 @@ def build_lifespan(
                     stores, settings.health.ping_timeout_s, settings.health.cache_ttl_s
                 ),
                 cache=cache,
+                hot_reads=HotReads(
+                    cache, settings.api.hot_read_entries, settings.api.hot_read_max_age_s
+                ),
                 tokens=tokens,
                 passwords=passwords,
                 accounts=AccountStates(settings.security.account_cache_ttl_s, account_state),
@@ -94,6 +99,8 @@ def build_lifespan(
                 pseudonyms=pseudonyms,
                 listener_hooks=ListenerFlows(pseudonyms, cache),
             )
+            with settled_heap():  # last: what start-up built is never scanned again
+                yield state
         finally:
             await close_stores(stores)
             process_exited(os.getpid())

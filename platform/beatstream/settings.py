@@ -150,6 +150,10 @@ class ApiSettings(BaseModel):
     # Bounds how long a result may outlive an invalidation (see search/microcache.py).
     microcache_ttl_s: float = Field(default=1.0, ge=0, le=10)
     microcache_entries: int = Field(default=2048, ge=1, le=1_000_000)
+    # Songs and public playlists kept per process, exactly current (cache/reads.py);
+    # 0 = off. The age bounds only writes made outside the API and pipelines.
+    hot_read_entries: int = Field(default=20_000, ge=0, le=1_000_000)
+    hot_read_max_age_s: float = Field(default=60.0, ge=1, le=3600)
     # Addresses (comma-separated IPs or CIDRs) of the reverse proxies whose
     # `X-Forwarded-For`/`-Proto` are believed. Empty: nobody's, and the client address
     # (rate limits, login lock-out) is always the TCP peer. docs/deployment.md.

@@ -17,7 +17,7 @@ a hop that costs more than these lookups themselves on every request.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from fastapi import Request
 from starlette.types import Scope
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from beatstream.auth.passwords import Passwords
     from beatstream.auth.sessions import AccountStates
     from beatstream.auth.tokens import TokenCodec
+    from beatstream.cache.reads import HotReads
     from beatstream.cache.store import ResponseCache
     from beatstream.health.service import ReadinessProbe
     from beatstream.listeners.service import ListenerHooks
@@ -46,6 +47,7 @@ class AppState(TypedDict):
     capabilities: ServerCapabilities
     readiness: ReadinessProbe
     cache: ResponseCache
+    hot_reads: HotReads[Any]
     tokens: TokenCodec
     passwords: Passwords
     accounts: AccountStates
@@ -86,6 +88,11 @@ async def get_capabilities(request: Request) -> ServerCapabilities:
 async def get_response_cache(request: Request) -> ResponseCache:
     """One cache per process, so single flight spans all requests."""
     return app_state(request)["cache"]
+
+
+async def get_hot_reads(request: Request) -> HotReads[Any]:
+    """One per process: what it keeps is served to every request of the process."""
+    return app_state(request)["hot_reads"]
 
 
 # Domain services the lifespan built (types named for the type checker only)

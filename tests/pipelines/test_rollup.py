@@ -13,9 +13,10 @@ from elasticsearch import AsyncElasticsearch
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from beatstream.cache.store import ResponseCache
 from beatstream.search.indices import SONGS
 from beatstream.settings import Settings
-from beatstream.stores.clients import MongoDocument
+from beatstream.stores.clients import MongoDocument, RedisClient
 from pipelines import checkpoints, counters
 from pipelines.rollup import SOURCE, PlayRollup
 from pipelines.sync import SongSync, SyncOptions
@@ -152,7 +153,7 @@ async def test_check_reports_counter_drift_and_repair_recomputes_it(
     report = await counters.check(mongo_db)
     assert [str(d.song_id) for d in report.drift] == [ids[0]]
     assert report.plays == len(events)
-    assert await counters.repair(mongo_db, report) == 1
+    assert await counters.repair(mongo_db, report, None) == 1
     assert (await counters.check(mongo_db)).clean
     assert await _counted(mongo_db, ids) == _expected(events)
 
@@ -196,6 +197,35 @@ async def test_plays_below_the_checkpoint_missing_from_the_counters_are_drift(
 
     report = await counters.check(mongo_db)
     assert sorted(str(d.song_id) for d in report.drift) == sorted(ids)
-    await counters.repair(mongo_db, report)
+    await counters.repair(mongo_db, report, None)
     assert await _counted(mongo_db, ids) == _expected(events)
     assert (await counters.check(mongo_db)).clean
+
+
+async def test_counted_plays_reach_the_next_read_of_a_song_the_api_kept(
+    search_client: httpx.AsyncClient,
+    make_song: Factory,
+    make_listener: Factory,
+    mongo_db: AsyncDatabase[MongoDocument],
+    es_client: AsyncElasticsearch,
+    search_settings: Settings,
+    redis_client: RedisClient,
+    redis_prefix: str,
+) -> None:
+    """The roll-up moves a song's version: it bumps `CATALOG`, so the API (which keeps
+    song answers in memory, beatstream.cache.reads) answers the new counters at once."""
+    song = await make_song(views_per_country={"IT": 5})
+    url = f"/v1/songs/{song['id']}"
+    assert (await search_client.get(url)).headers["etag"] == '"1"'  # kept now
+    listener = await make_listener()
+    await _record(search_client, listener["id"], [song["id"]], per_song=2)
+    cache = ResponseCache(redis_client, search_settings.redis.key_prefix)
+
+    rollup = PlayRollup(
+        mongo_db, es_client, search_settings.elasticsearch, options=FAST, cache=cache
+    )
+    await rollup.catch_up()
+    after = await search_client.get(url)
+
+    assert after.headers["etag"] == '"2"'
+    assert after.json()["version"] == 2

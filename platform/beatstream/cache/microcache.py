@@ -36,7 +36,10 @@ class _Entry:
     expires_at: float
     stored_at: float
     body: bytes
-    headers: list[tuple[bytes, bytes]]
+    # What a replay sends (`x-cache: hit` in; `age` is added per replay), built once
+    # when stored: a 200's, and a 304's (no content type or length).
+    ok_headers: list[tuple[bytes, bytes]]
+    not_modified_headers: list[tuple[bytes, bytes]]
     etag: str
     # While one request refreshes an expired entry, the others keep getting the old one
     # (for at most REFRESH_GRACE_S), instead of all falling through at the same moment.
@@ -62,15 +65,16 @@ class MicrocacheMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
         key = (scope["path"], scope["query_string"])
         entry = self.entries.get(key)
         now = time.monotonic()
-        if entry is not None and b"no-cache" not in headers.get(b"cache-control", b""):
+        if entry is not None:
+            cache_control, if_none_match = _request_headers(scope)
+        if entry is not None and b"no-cache" not in cache_control:
             fresh = entry.expires_at > now
             if fresh or entry.refreshing_until > now:
                 self.entries.move_to_end(key)
-                await self._replay(entry, now, headers.get(b"if-none-match"), send)
+                await self._replay(entry, now, if_none_match, send)
                 return
             if now < entry.expires_at + REFRESH_GRACE_S:
                 entry.refreshing_until = entry.expires_at + REFRESH_GRACE_S
@@ -100,9 +104,16 @@ class MicrocacheMiddleware:
         if start["status"] != 200 or b"x-cache" not in names:
             return
         now = time.monotonic()
-        kept = [(k, v) for k, v in headers if k not in {b"age", b"x-request-id", b"content-length"}]
+        kept = [
+            (k, v)
+            for k, v in headers
+            if k not in {b"age", b"x-request-id", b"content-length", b"x-cache"}
+        ]
+        kept.append((b"x-cache", b"hit"))
+        ok = [*kept, (b"content-length", str(len(body)).encode())]
+        not_modified = [(k, v) for k, v in kept if k != b"content-type"]
         etag = next((v.decode() for k, v in headers if k == b"etag"), "")
-        self.entries[key] = _Entry(now + self.ttl_s, now, body, kept, etag)
+        self.entries[key] = _Entry(now + self.ttl_s, now, body, ok, not_modified, etag)
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
@@ -111,13 +122,23 @@ class MicrocacheMiddleware:
         self, entry: _Entry, now: float, if_none_match: bytes | None, send: Send
     ) -> None:
         MICROCACHE_HITS.inc()
-        headers = [(k, v) for k, v in entry.headers if k != b"x-cache"]
-        headers += [(b"x-cache", b"hit"), (b"age", str(int(now - entry.stored_at)).encode())]
+        age = (b"age", str(int(now - entry.stored_at)).encode())
         if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), entry.etag):
-            headers = [(k, v) for k, v in headers if k != b"content-type"]
+            headers = [*entry.not_modified_headers, age]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        headers.append((b"content-length", str(len(entry.body)).encode()))
+        headers = [*entry.ok_headers, age]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": entry.body})
+
+
+def _request_headers(scope: Scope) -> tuple[bytes, bytes | None]:
+    """`Cache-Control` (empty when absent) and `If-None-Match`, in one pass, no dict."""
+    cache_control, if_none_match = b"", None
+    for name, value in scope["headers"]:
+        if name == b"cache-control":
+            cache_control = value
+        elif name == b"if-none-match":
+            if_none_match = value
+    return cache_control, if_none_match

@@ -20,3 +20,8 @@ class CacheNamespace(StrEnum):
     PLAYS = "plays"
     # Partner view pages and the change feed, read from MongoDB's listener data.
     THIRDPARTY = "thirdparty"
+    # Hot reads kept in process memory (beatstream.cache.reads): songs and artists as
+    # MongoDB holds them (every catalogue write, the play roll-up, a repair, a seed) ...
+    CATALOG = "catalog"
+    # ... and playlists (every playlist write, a seed).
+    PLAYLISTS = "playlists"

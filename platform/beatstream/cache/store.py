@@ -13,13 +13,14 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal, TypeVar
 
 import orjson
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 from beatstream.metrics.families import CACHE_REQUESTS, CACHE_STAMPEDE_WAITS
@@ -35,7 +36,7 @@ T = TypeVar("T")
 _FlightKey = tuple[str, int | None, str]  # namespace, generation (None: Redis failed), digest
 
 # Everything redis-py raises for an unreachable, slow or failing server or cluster.
-_REDIS_FAILURES = (RedisError, RedisClusterException)
+REDIS_FAILURES = (RedisError, RedisClusterException)
 _NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # Delete the lock only while it still holds our token: after our lock expired and
 # another process took it, a plain DEL would release *their* lock.
@@ -154,7 +155,7 @@ class ResponseCache:
             generation = await _join(
                 self._generation_reads, namespace, lambda: self._read_generation(namespace)
             )
-        except _REDIS_FAILURES as exc:
+        except REDIS_FAILURES as exc:
             self._warn(exc)
         flight = (namespace, generation, digest)
         if flight in self._flights:
@@ -172,9 +173,19 @@ class ResponseCache:
         """
         try:
             return int(await self._redis.incr(self._gen_key(namespace)))
-        except _REDIS_FAILURES as exc:
+        except REDIS_FAILURES as exc:
             logger.warning("search cache: invalidating %r failed: %r", namespace, exc)
             return -1
+
+    async def generations(self, namespaces: Sequence[str]) -> tuple[int, ...]:
+        """The namespaces' generations now, in one round trip; raises a Redis failure
+        (the caller decides what serving without them means)."""
+        keys = [self._gen_key(ns) for ns in namespaces]
+        if isinstance(self._redis, RedisCluster):  # the keys live in different slots
+            values = await self._redis.mget_nonatomic(keys)
+        else:
+            values = await self._redis.mget(keys)
+        return tuple(int(value or 0) for value in values)
 
     def _gen_key(self, namespace: str) -> str:
         return f"{self._prefix}cache-gen:{namespace}"
@@ -210,7 +221,7 @@ class ResponseCache:
                         if locked
                         else await self._wait_for_holder(key, lock_key)
                     )
-            except _REDIS_FAILURES as exc:
+            except REDIS_FAILURES as exc:
                 self._warn(exc)
                 return await self._computed(compute, "bypass")
             if found is not None:
@@ -220,7 +231,7 @@ class ResponseCache:
             computed = await self._computed(compute, "miss")
             try:
                 await self._redis.set(key, _pack(computed), ex=ttl_s)
-            except _REDIS_FAILURES as exc:
+            except REDIS_FAILURES as exc:
                 self._warn(exc)
                 return replace(computed, status="bypass")
             return computed
@@ -246,7 +257,7 @@ class ResponseCache:
         """Best effort: a lock we fail to release expires after `lock_ttl_s` anyway."""
         try:
             await self._release(keys=[lock_key], args=[token])
-        except _REDIS_FAILURES as exc:
+        except REDIS_FAILURES as exc:
             self._warn(exc)
 
     @staticmethod

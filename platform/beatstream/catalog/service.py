@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId
 
+from beatstream.cache.namespaces import CacheNamespace
+from beatstream.cache.reads import HotReads
 from beatstream.catalog import repository
 from beatstream.catalog.documents import Album, Artist, ArtistRef, Song
 from beatstream.catalog.repository import Row, SongFilters
@@ -44,12 +47,41 @@ async def get_song(song_id: PydanticObjectId) -> Song:
     return song
 
 
-async def read_song(song_id: PydanticObjectId) -> SongOut:
-    """The song as answered (validated from its stored row), or the 404 of an unknown id."""
+@dataclass(frozen=True, slots=True)
+class SongAnswer:
+    """A song as answered: its JSON, serialised once, and its version (the ETag)."""
+
+    body: bytes
+    version: int
+
+
+SONG_DEPENDS = (CacheNamespace.CATALOG,)
+
+
+async def kept_song(song_id: PydanticObjectId, reads: HotReads[Any]) -> SongAnswer | None:
+    """The song's answer if this process keeps it current, else None (no MongoDB read)."""
+    kept: SongAnswer | None = reads.get(
+        ("song", song_id), await reads.clock.snapshot(), SONG_DEPENDS
+    )
+    return kept
+
+
+async def read_song(song_id: PydanticObjectId, reads: HotReads[Any]) -> SongAnswer:
+    """The song as answered (validated from its stored row), or the 404 of an unknown
+    id. Kept in process memory, exactly current (beatstream.cache.reads): every write
+    to songs bumps `CATALOG`. A 404 is never kept (a create needs no bump)."""
+    key = ("song", song_id)
+    snapshot = await reads.clock.snapshot()
+    kept: SongAnswer | None = reads.get(key, snapshot, SONG_DEPENDS)
+    if kept is not None:
+        return kept
     row = await repository.get_song_row(song_id)
     if row is None:
         raise song_not_found(song_id)
-    return SongOut.model_validate(row)
+    song = SongOut.model_validate(row)
+    answer = SongAnswer(song.model_dump_json().encode(), song.version)
+    reads.put(key, snapshot, SONG_DEPENDS, answer)
+    return answer
 
 
 async def list_artists(sort: str, limit: int, cursor: str | None) -> tuple[list[Row], str | None]:
@@ -60,7 +92,9 @@ async def create_artist(data: ArtistCreate) -> Artist:
     return await repository.insert_artist(Artist(**data.model_dump()))
 
 
-async def update_artist(artist: Artist, data: ArtistUpdate, expected: int | None) -> Artist:
+async def update_artist(
+    artist: Artist, data: ArtistUpdate, expected: int | None, *, reads: HotReads[Any]
+) -> Artist:
     assert artist.id is not None
     changes = data.model_dump(exclude_unset=True)
     updated = await repository.update_artist(artist.id, changes, expected)
@@ -68,6 +102,7 @@ async def update_artist(artist: Artist, data: ArtistUpdate, expected: int | None
         raise artist_not_found(artist.id)
     if "name" in changes:
         await repository.rename_artist_in_songs(artist.id, updated.name)
+        await reads.bump(CacheNamespace.CATALOG)  # songs embed their artist's name
     return updated
 
 
@@ -92,7 +127,9 @@ async def create_song(data: SongCreate) -> Song:
     return await repository.insert_song(song)
 
 
-async def update_song(song: Song, data: SongUpdate, expected: int | None) -> Song:
+async def update_song(
+    song: Song, data: SongUpdate, expected: int | None, *, reads: HotReads[Any]
+) -> Song:
     assert song.id is not None
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"artist_id"})
     if data.artist_id is not None:
@@ -102,13 +139,15 @@ async def update_song(song: Song, data: SongUpdate, expected: int | None) -> Son
     updated = await repository.update_song(song.id, changes, expected)
     if updated is None:
         raise song_not_found(song.id)
+    await reads.bump(CacheNamespace.CATALOG)
     return updated
 
 
-async def delete_song(song: Song, expected: int | None) -> None:
+async def delete_song(song: Song, expected: int | None, *, reads: HotReads[Any]) -> None:
     assert song.id is not None
     if not await repository.delete_song(song.id, expected):
         raise song_not_found(song.id)
+    await reads.bump(CacheNamespace.CATALOG)
 
 
 def song_filters(query: SongListQuery) -> SongFilters:

@@ -88,7 +88,9 @@ def _print(source: str, report: CheckReport) -> None:
     )
 
 
-async def _check_counters(db: AsyncDatabase[MongoDocument], repair: bool) -> bool:
+async def _check_counters(
+    db: AsyncDatabase[MongoDocument], repair: bool, cache: ResponseCache | None
+) -> bool:
     """Play counters against a recount of `play_events`; with `repair`, recomputed.
     Repaired counters reach Elasticsearch through the next song sync."""
     report = await counters.check(db)
@@ -103,7 +105,7 @@ async def _check_counters(db: AsyncDatabase[MongoDocument], repair: bool) -> boo
     )
     if report.clean or not repair:
         return report.clean
-    written = await counters.repair(db, report)
+    written = await counters.repair(db, report, cache)
     after = await counters.check(db)
     console.print(f"counters recomputed {written}; now clean: {after.clean}", highlight=False)
     return after.clean
@@ -112,7 +114,7 @@ async def _check_counters(db: AsyncDatabase[MongoDocument], repair: bool) -> boo
 async def _check(songs: SongSync, plays: PlaySync, repair: bool) -> int:
     """Songs are checked and (with --repair) repaired; plays are checked only; play
     counters are checked and (with --repair) recomputed."""
-    counted = await _check_counters(songs.db, repair)
+    counted = await _check_counters(songs.db, repair, songs.cache)
     if repair and counted:
         await songs.catch_up()  # carry recomputed counters to the songs index
     report = await check_songs(songs.db, songs.es, songs.config)

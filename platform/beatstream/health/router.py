@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+import re
 
+from fastapi import APIRouter, Response, status
+from starlette.types import Scope
+
+from beatstream.fastpath import FastAnswer
 from beatstream.health.dependencies import DetailDep, ReadinessDep
 from beatstream.health.schemas import Liveness, Readiness, ReadinessStatus
 
@@ -17,6 +21,15 @@ LIVE_BODY = Liveness().model_dump_json().encode()
 @router.get("/live", summary="The process is up", response_model=Liveness)
 async def live() -> Response:
     return Response(LIVE_BODY, media_type="application/json")
+
+
+async def fast_live(_match: re.Match[str], _scope: Scope) -> FastAnswer:
+    """`GET /health/live` answered before routing (beatstream.fastpath): the same answer."""
+    return LIVE_ANSWER
+
+
+LIVE_ANSWER = FastAnswer(200, [(b"content-type", b"application/json")], LIVE_BODY)
+FAST_LIVE = ("/health/live", fast_live)
 
 
 @router.get(

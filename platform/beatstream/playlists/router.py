@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
+from beanie import PydanticObjectId
 from fastapi import APIRouter, Path, Query, Response, status
+from starlette.types import Scope
 
 from beatstream.auth.dependencies import AUTH_RESPONSES, OptionalPrincipal
+from beatstream.cache.dependencies import HotReadsDep
 from beatstream.common.concurrency import ExpectedVersion, etag, set_etag
 from beatstream.common.pagination import Page, PageQuery
+from beatstream.fastpath import FastAnswer
 from beatstream.listeners.dependencies import OwnedListener
 from beatstream.playlists import service
 from beatstream.playlists.dependencies import OwnedPlaylist, PlaylistId
@@ -21,6 +26,7 @@ from beatstream.playlists.schemas import (
     SongMove,
     SongsAdd,
 )
+from beatstream.state import scope_state
 
 router = APIRouter(tags=["playlists"])
 IF_MATCH_DOC: dict[int | str, dict[str, Any]] = {
@@ -78,33 +84,62 @@ async def list_playlists(
     response_model=PlaylistWithSongs,
     responses=READ_DOC,
 )
-async def get_playlist(playlist_id: PlaylistId, principal: OptionalPrincipal) -> Response:
+async def get_playlist(
+    playlist_id: PlaylistId, principal: OptionalPrincipal, reads: HotReadsDep
+) -> Response:
     """Public playlists to anyone, anonymous included; private ones to the owner and admins."""
     # Validated once and serialised once: returned as bytes, FastAPI does not redo either.
-    playlist = await service.read_with_songs(playlist_id, principal)
-    body = PlaylistWithSongs.model_validate(playlist).model_dump_json()
+    answer = await service.read_answer(playlist_id, principal, reads)
     return Response(
-        body, media_type="application/json", headers={"ETag": etag(playlist["version"])}
+        answer.body, media_type="application/json", headers={"ETag": etag(answer.version)}
     )
+
+
+async def fast_get_playlist(match: re.Match[str], scope: Scope) -> FastAnswer | None:
+    """`GET /v1/playlists/{playlist_id}` answered before routing when the playlist is
+    kept (only public ones are) and the request is anonymous: a request carrying a
+    credential takes the route, which checks it (a bad token is still a 401)."""
+    reads = scope_state(scope).get("hot_reads")
+    if reads is None or any(name in CREDENTIALS for name, _ in scope["headers"]):
+        return None
+    answer = await service.kept_public_answer(PydanticObjectId(match[1]), reads)
+    if answer is None:
+        return None
+    headers = [(b"content-type", b"application/json"), (b"etag", etag(answer.version).encode())]
+    return FastAnswer(200, headers, answer.body)
+
+
+CREDENTIALS = frozenset({b"authorization", b"x-api-key", b"cookie"})
+FAST_PLAYLIST = (r"/v1/playlists/([0-9a-fA-F]{24})", fast_get_playlist)
 
 
 @router.patch("/playlists/{playlist_id}", responses=WRITE_DOC)
 async def update_playlist(
-    playlist: OwnedPlaylist, data: PlaylistUpdate, expected: ExpectedVersion, response: Response
+    playlist: OwnedPlaylist,
+    data: PlaylistUpdate,
+    expected: ExpectedVersion,
+    response: Response,
+    reads: HotReadsDep,
 ) -> PlaylistOut:
-    return _out(await service.update_playlist(playlist, data, expected), response)
+    return _out(await service.update_playlist(playlist, data, expected, reads=reads), response)
 
 
 @router.delete("/playlists/{playlist_id}", status_code=204, responses=WRITE_DOC)
-async def delete_playlist(playlist: OwnedPlaylist, expected: ExpectedVersion) -> None:
-    await service.delete_playlist(playlist, expected)
+async def delete_playlist(
+    playlist: OwnedPlaylist, expected: ExpectedVersion, reads: HotReadsDep
+) -> None:
+    await service.delete_playlist(playlist, expected, reads=reads)
 
 
 @router.post("/playlists/{playlist_id}/songs", responses=WRITE_DOC)
 async def add_songs(
-    playlist: OwnedPlaylist, data: SongsAdd, expected: ExpectedVersion, response: Response
+    playlist: OwnedPlaylist,
+    data: SongsAdd,
+    expected: ExpectedVersion,
+    response: Response,
+    reads: HotReadsDep,
 ) -> PlaylistOut:
-    return _out(await service.add_songs(playlist, data, expected), response)
+    return _out(await service.add_songs(playlist, data, expected, reads=reads), response)
 
 
 @router.delete("/playlists/{playlist_id}/songs/{position}", responses=WRITE_DOC)
@@ -113,12 +148,17 @@ async def remove_song(
     position: Annotated[int, Path(ge=0, le=MAX_SONGS)],
     expected: ExpectedVersion,
     response: Response,
+    reads: HotReadsDep,
 ) -> PlaylistOut:
-    return _out(await service.remove_song(playlist, position, expected), response)
+    return _out(await service.remove_song(playlist, position, expected, reads=reads), response)
 
 
 @router.post("/playlists/{playlist_id}/songs/move", responses=WRITE_DOC)
 async def move_song(
-    playlist: OwnedPlaylist, move: SongMove, expected: ExpectedVersion, response: Response
+    playlist: OwnedPlaylist,
+    move: SongMove,
+    expected: ExpectedVersion,
+    response: Response,
+    reads: HotReadsDep,
 ) -> PlaylistOut:
-    return _out(await service.move_song(playlist, move, expected), response)
+    return _out(await service.move_song(playlist, move, expected, reads=reads), response)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId
 
 from beatstream.auth.principals import Principal
+from beatstream.cache.namespaces import CacheNamespace
+from beatstream.cache.reads import HotReads
 from beatstream.errors import (
     ConflictError,
     ForbiddenError,
@@ -17,7 +20,13 @@ from beatstream.errors import (
 )
 from beatstream.playlists import repository
 from beatstream.playlists.documents import Playlist, Visibility
-from beatstream.playlists.schemas import PlaylistCreate, PlaylistUpdate, SongMove, SongsAdd
+from beatstream.playlists.schemas import (
+    PlaylistCreate,
+    PlaylistUpdate,
+    PlaylistWithSongs,
+    SongMove,
+    SongsAdd,
+)
 
 IMPLICIT_RETRIES = 3
 
@@ -65,7 +74,7 @@ async def create_playlist(owner_id: PydanticObjectId, data: PlaylistCreate) -> P
 
 
 async def update_playlist(
-    playlist: Playlist, data: PlaylistUpdate, expected: int | None
+    playlist: Playlist, data: PlaylistUpdate, expected: int | None, *, reads: HotReads[Any]
 ) -> Playlist:
     assert playlist.id is not None
     updated = await repository.update_playlist(
@@ -73,13 +82,17 @@ async def update_playlist(
     )
     if updated is None:
         raise playlist_not_found(playlist.id)
+    await reads.bump(CacheNamespace.PLAYLISTS)
     return updated
 
 
-async def delete_playlist(playlist: Playlist, expected: int | None) -> None:
+async def delete_playlist(
+    playlist: Playlist, expected: int | None, *, reads: HotReads[Any]
+) -> None:
     assert playlist.id is not None
     if not await repository.delete_playlist(playlist.id, expected):
         raise playlist_not_found(playlist.id)
+    await reads.bump(CacheNamespace.PLAYLISTS)
 
 
 async def read_with_songs(
@@ -108,10 +121,54 @@ async def read_with_songs(
     return {**playlist, "id": playlist["_id"], "songs": entries, "missing": missing}
 
 
+@dataclass(frozen=True, slots=True)
+class PlaylistAnswer:
+    """A playlist with its songs as answered: its JSON, serialised once, and its version."""
+
+    body: bytes
+    version: int
+
+
+# A playlist answer embeds its songs: a catalogue write makes it stale too.
+PLAYLIST_DEPENDS = (CacheNamespace.PLAYLISTS, CacheNamespace.CATALOG)
+
+
+async def kept_public_answer(
+    playlist_id: PydanticObjectId, reads: HotReads[Any]
+) -> PlaylistAnswer | None:
+    """A public playlist's answer if this process keeps it current, else None."""
+    kept: PlaylistAnswer | None = reads.get(
+        ("playlist", playlist_id), await reads.clock.snapshot(), PLAYLIST_DEPENDS
+    )
+    return kept
+
+
+async def read_answer(
+    playlist_id: PydanticObjectId, principal: Principal | None, reads: HotReads[Any]
+) -> PlaylistAnswer:
+    """`read_with_songs`, validated and serialised once; a **public** playlist's answer
+    is kept in process memory, exactly current (beatstream.cache.reads). A private one
+    is never kept, so what is kept is what anyone, anonymous included, may read; a
+    playlist made private bumps `PLAYLISTS`, and its kept answer is never served again.
+    """
+    key = ("playlist", playlist_id)
+    snapshot = await reads.clock.snapshot()
+    kept: PlaylistAnswer | None = reads.get(key, snapshot, PLAYLIST_DEPENDS)
+    if kept is not None:
+        return kept
+    playlist = await read_with_songs(playlist_id, principal)
+    body = PlaylistWithSongs.model_validate(playlist).model_dump_json().encode()
+    answer = PlaylistAnswer(body, playlist["version"])
+    if playlist.get("visibility") == Visibility.public:
+        reads.put(key, snapshot, PLAYLIST_DEPENDS, answer)
+    return answer
+
+
 async def _edit_songs(
     playlist: Playlist,
     expected: int | None,
     edit: Callable[[list[PydanticObjectId]], list[PydanticObjectId]],
+    reads: HotReads[Any],
 ) -> Playlist:
     """Rewrite the song list guarded by the version it was computed from.
 
@@ -139,11 +196,14 @@ async def _edit_songs(
             continue
         if updated is None:
             raise playlist_not_found(playlist.id)
+        await reads.bump(CacheNamespace.PLAYLISTS)
         return updated
     raise ConflictError("the playlist kept changing while we wrote; try again")
 
 
-async def add_songs(playlist: Playlist, data: SongsAdd, expected: int | None) -> Playlist:
+async def add_songs(
+    playlist: Playlist, data: SongsAdd, expected: int | None, *, reads: HotReads[Any]
+) -> Playlist:
     existing = await repository.existing_song_ids(list(set(data.song_ids)))
     for index, song_id in enumerate(data.song_ids):
         if song_id not in existing:
@@ -155,19 +215,24 @@ async def add_songs(playlist: Playlist, data: SongsAdd, expected: int | None) ->
     updated = await repository.push_songs(playlist.id, data.song_ids, data.position, expected)
     if updated is None:
         raise playlist_not_found(playlist.id)
+    await reads.bump(CacheNamespace.PLAYLISTS)
     return updated
 
 
-async def remove_song(playlist: Playlist, position: int, expected: int | None) -> Playlist:
+async def remove_song(
+    playlist: Playlist, position: int, expected: int | None, *, reads: HotReads[Any]
+) -> Playlist:
     def remove(song_ids: list[PydanticObjectId]) -> list[PydanticObjectId]:
         if position >= len(song_ids):
             raise NotFoundError(f"the playlist has no entry at position {position}")
         return song_ids[:position] + song_ids[position + 1 :]
 
-    return await _edit_songs(playlist, expected, remove)
+    return await _edit_songs(playlist, expected, remove, reads)
 
 
-async def move_song(playlist: Playlist, move: SongMove, expected: int | None) -> Playlist:
+async def move_song(
+    playlist: Playlist, move: SongMove, expected: int | None, *, reads: HotReads[Any]
+) -> Playlist:
     def reorder(song_ids: list[PydanticObjectId]) -> list[PydanticObjectId]:
         for field in ("from_position", "to_position"):
             if getattr(move, field) >= len(song_ids):
@@ -178,4 +243,4 @@ async def move_song(playlist: Playlist, move: SongMove, expected: int | None) ->
         song_ids.insert(move.to_position, song)
         return song_ids
 
-    return await _edit_songs(playlist, expected, reorder)
+    return await _edit_songs(playlist, expected, reorder, reads)
