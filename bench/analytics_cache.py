@@ -34,14 +34,13 @@ from typing import Any
 import httpx
 from bson import ObjectId
 from elasticsearch.helpers import async_bulk
-from pymongo import AsyncMongoClient
 
-from beatstream.search.indices import SONGS, drop_prefix, song_document
+from beatstream.search.indices import SONGS, song_document
 from beatstream.settings import Settings
-from beatstream.stores.clients import create_es_client, create_redis_client
+from beatstream.stores.clients import create_es_client
 from bench import report
 from bench.support.processes import process_env, served
-from bench.support.stores import stack_settings
+from bench.support.stores import drop_scratch, stack_settings
 from bench.support.timing import concurrent_gets
 from seed.builders import COUNTRIES, artist_payload, song_payload
 
@@ -117,20 +116,7 @@ def _has_suggest(base_url: str) -> bool:
 
 
 async def _cleanup(settings: Settings) -> None:
-    prefix = settings.elasticsearch.index_prefix
-    es = create_es_client(settings.elasticsearch)
-    redis = create_redis_client(settings.redis)
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb.url)
-    try:
-        await drop_prefix(es, f"{prefix}-")
-        keys = [k async for k in redis.scan_iter(match=f"{settings.redis.key_prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await mongo.drop_database(settings.mongodb.db)
-    finally:
-        await es.close()
-        await redis.aclose()
-        await mongo.close()
+    await drop_scratch(settings, f"{settings.elasticsearch.index_prefix}-")
 
 
 def run() -> Path:

@@ -37,14 +37,13 @@ import httpx
 from bson import ObjectId
 from elasticsearch.helpers import async_bulk
 from playwright.async_api import Browser, async_playwright
-from pymongo import AsyncMongoClient
 
-from beatstream.search.indices import SONGS, drop_prefix, play_document, plays_index, song_document
+from beatstream.search.indices import SONGS, play_document, plays_index, song_document
 from beatstream.settings import Settings
-from beatstream.stores.clients import create_es_client, create_redis_client
+from beatstream.stores.clients import create_es_client
 from bench import report
 from bench.support.processes import process_env, served
-from bench.support.stores import stack_settings
+from bench.support.stores import drop_scratch, stack_settings
 from seed.builders import COUNTRIES, artist_payload, song_payload
 
 SONGS_COUNT = int(os.environ.get("BENCH_DASHBOARD_SONGS", "50000"))
@@ -211,19 +210,7 @@ def _row(name: str, values: list[float], target_ms: float | None) -> dict[str, A
 
 
 async def _cleanup(settings: Settings) -> None:
-    es = create_es_client(settings.elasticsearch)
-    redis = create_redis_client(settings.redis)
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb.url)
-    try:
-        await drop_prefix(es, settings.elasticsearch.index_prefix)
-        keys = [k async for k in redis.scan_iter(match=f"{settings.redis.key_prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await mongo.drop_database(settings.mongodb.db)
-    finally:
-        await es.close()
-        await redis.aclose()
-        await mongo.close()
+    await drop_scratch(settings, settings.elasticsearch.index_prefix)
 
 
 def run() -> Path:

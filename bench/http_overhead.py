@@ -47,12 +47,12 @@ from bson import ObjectId
 from elasticsearch.helpers import async_bulk
 from pymongo import AsyncMongoClient
 
-from beatstream.search.indices import SONGS, drop_prefix, song_document
+from beatstream.search.indices import SONGS, song_document
 from beatstream.settings import Settings
-from beatstream.stores.clients import create_es_client, create_redis_client
+from beatstream.stores.clients import create_es_client
 from bench import report
 from bench.support.processes import process_env, serving
-from bench.support.stores import stack_settings
+from bench.support.stores import drop_scratch, stack_settings
 from bench.support.wrk import WrkResult, require_wrk, run_wrk
 from seed.builders import artist_payload, song_payload
 
@@ -338,19 +338,7 @@ def _goals(rows: dict[str, Row]) -> list[dict[str, Any]]:
 
 
 async def _cleanup(settings: Settings) -> None:
-    es = create_es_client(settings.elasticsearch)
-    redis = create_redis_client(settings.redis)
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb.url)
-    try:
-        await drop_prefix(es, f"{settings.elasticsearch.index_prefix}-")
-        keys = [k async for k in redis.scan_iter(match=f"{settings.redis.key_prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await mongo.drop_database(settings.mongodb.db)
-    finally:
-        await es.close()
-        await redis.aclose()
-        await mongo.close()
+    await drop_scratch(settings, f"{settings.elasticsearch.index_prefix}-")
 
 
 def run() -> Path:

@@ -33,10 +33,10 @@ from beanie import init_beanie
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.partners.service import create_key
 from beatstream.settings import Settings
-from beatstream.stores.clients import create_mongo_client, create_redis_client
+from beatstream.stores.clients import create_mongo_client
 from bench import report
 from bench.support.processes import process_env, serving
-from bench.support.stores import stack_settings
+from bench.support.stores import drop_scratch, stack_settings
 from tests.beatstream.partners.views.data import insert_in_batches, many_listeners
 
 SECRET = "t" * 32  # the one the inserted keys were made with (tests/.../data.py)
@@ -83,16 +83,7 @@ async def _setup(settings: Settings, listeners: int, skip: int) -> str | None:
 
 
 async def _cleanup(settings: Settings) -> None:
-    redis = create_redis_client(settings.redis)
-    mongo = create_mongo_client(settings.mongodb)
-    try:
-        keys = [k async for k in redis.scan_iter(match=f"{settings.redis.key_prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await mongo.drop_database(settings.mongodb.db)
-    finally:
-        await redis.aclose()
-        await mongo.close()
+    await drop_scratch(settings, None)
 
 
 def run() -> Path:

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from beatstream.documents import DOCUMENT_MODELS
 from beatstream.search.indices import drop_prefix
 from beatstream.settings import ElasticsearchSettings, MongoSettings, Settings
-from beatstream.stores.clients import create_es_client, create_mongo_client
+from beatstream.stores.clients import create_es_client, create_mongo_client, create_redis_client
 from devstack.manager import Stack
 
 
@@ -85,3 +85,25 @@ def drop_scratch_db(settings: Settings) -> None:
         await client.close()
 
     asyncio.run(drop())
+
+
+async def drop_scratch(settings: Settings, index_prefix: str | None) -> None:
+    """Remove what a benchmark's servers wrote under its scratch names: the indices
+    under `index_prefix` (None: it made none), the Redis keys under its key prefix, and
+    its database."""
+    redis = create_redis_client(settings.redis)
+    mongo = create_mongo_client(settings.mongodb)
+    try:
+        if index_prefix is not None:
+            es = create_es_client(settings.elasticsearch)
+            try:
+                await drop_prefix(es, index_prefix)
+            finally:
+                await es.close()
+        keys = [k async for k in redis.scan_iter(match=f"{settings.redis.key_prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await mongo.drop_database(settings.mongodb.db)
+    finally:
+        await redis.aclose()
+        await mongo.close()

@@ -121,4 +121,5 @@ async def test_cache_results_and_store_latency_are_recorded(
     assert delta(after, before, count, store="elasticsearch", operation="search") == 1
     assert delta(after, before, count, store="redis", operation="GET") >= 3
     assert delta(after, before, count, store="mongodb", operation="find") >= 1
+    # That the latency histogram exposes its buckets (series exist), not how long calls took.
     assert series(after, "beatstream_store_call_duration_seconds_bucket", store="mongodb")

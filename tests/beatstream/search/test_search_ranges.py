@@ -48,6 +48,7 @@ async def test_duration_range_is_inclusive(
     assert {h["id"] for h in found} == {
         str(r["_id"]) for r in rows if low <= r["duration_s"] <= high
     }
+    # `duration_s` is each song's length in the catalogue (the filtered field), not a timing.
     assert all(low <= h["duration_s"] <= high for h in found)
 
 
