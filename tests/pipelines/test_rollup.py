@@ -212,8 +212,9 @@ async def test_counted_plays_reach_the_next_read_of_a_song_the_api_kept(
     redis_client: RedisClient,
     redis_prefix: str,
 ) -> None:
-    """The roll-up moves a song's version: it bumps `CATALOG`, so the API (which keeps
-    song answers in memory, beatstream.cache.reads) answers the new counters at once."""
+    """The roll-up moves a song's version: it announces the song, so the API (which
+    keeps song answers in memory, beatstream.cache.reads) answers the new version at once
+    (tests/beatstream/cache/test_song_changes.py: and keeps the other songs)."""
     song = await make_song(views_per_country={"IT": 5})
     url = f"/v1/songs/{song['id']}"
     assert (await search_client.get(url)).headers["etag"] == '"1"'  # kept now
