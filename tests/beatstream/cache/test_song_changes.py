@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import random
+import struct
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,12 +24,14 @@ from beatstream.cache.reads import HotReads
 from beatstream.cache.store import CHANGES_KEPT, CHANGES_MAX_IDS, ResponseCache
 from beatstream.settings import Settings
 from beatstream.stores.clients import MongoDocument, RedisClient
+from bench.support.processes import process_env
 from pipelines import counters
 from pipelines.rollup import PlayRollup
 from pipelines.sync import SyncOptions
 from seed.builders import listener_payload
 from tests.beatstream.cache.test_reads import CommandLog, _public_playlist, _song, two_apps
 
+ROOT = Path(__file__).resolve().parents[3]
 FAST = SyncOptions(batch_size=50, settle_s=0.0)
 SONG = (CacheNamespace.CATALOG,)
 
@@ -109,6 +118,60 @@ async def test_a_counter_repair_drops_only_the_repaired_songs(
     assert log.names.count("find") == 1
     assert a_after.headers["etag"] == '"2"'
     assert b_after.headers["etag"] == '"1"'
+
+
+def _settled_id() -> ObjectId:
+    """A play id from 5 s ago: past `beatstream sync`'s settle window (1 s) at once."""
+    return ObjectId(struct.pack(">I", int(time.time()) - 5) + os.urandom(8))
+
+
+async def test_beatstream_sync_tells_the_api_which_songs_it_counted(
+    settings: Settings,
+    mongo_db: AsyncDatabase[MongoDocument],
+    es_prefix: str,
+    redis_prefix: str,
+    rng: random.Random,
+) -> None:
+    """The real command (one pass: plays, roll-up, songs) announces what it counted:
+    the API answers song A's new version at once and still keeps song B."""
+    log = CommandLog()
+    async with two_apps(settings, log) as (reader, anonymous, _writer):
+        a, b = await _song(reader, rng), await _song(reader, rng)
+        for song in (a, b):
+            assert (await anonymous.get(f"/v1/songs/{song['id']}")).headers["etag"] == '"1"'
+        await mongo_db.play_events.insert_many(
+            [
+                {
+                    "_id": _settled_id(),
+                    "listener_id": ObjectId(),
+                    "song_id": ObjectId(a["id"]),
+                    "country": "IT",
+                    "ms_played": 1000,
+                    "played_at": datetime.now(UTC),
+                }
+                for _ in range(2)
+            ]
+        )
+        cli = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "beatstream",
+            "sync",
+            env=process_env(settings),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await cli.communicate()
+        assert cli.returncode == 0, stderr.decode()[-2000:]
+
+        log.names.clear()
+        a_after = await anonymous.get(f"/v1/songs/{a['id']}")
+        b_after = await anonymous.get(f"/v1/songs/{b['id']}")
+
+    assert a_after.headers["etag"] == '"2"'
+    assert b_after.headers["etag"] == '"1"'
+    assert log.names.count("find") == 1
 
 
 async def _hot(cache: ResponseCache) -> HotReads[str]:
