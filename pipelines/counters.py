@@ -31,10 +31,9 @@ from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from beatstream.cache.namespaces import CacheNamespace
 from beatstream.cache.store import ResponseCache
 from pipelines import checkpoints
-from pipelines.invalidation import invalidate
+from pipelines.invalidation import announce
 
 # The roll-up's checkpoint (`pipelines.rollup` uses the same name).
 SOURCE = "play_counts"
@@ -106,8 +105,8 @@ async def repair(
     db: AsyncDatabase[dict[str, Any]], report: CounterReport, cache: ResponseCache | None
 ) -> int:
     """Set each drifted song's counters to the recount; how many were written. A song's
-    version moves, so the API's kept song answers are dropped (`CATALOG` bumped;
-    `cache=None` when no API reads this database)."""
+    version moves, so the API drops those songs' kept answers (announced; `cache=None`
+    when no API reads this database)."""
     now = datetime.now(UTC)
     updates = [
         UpdateOne(
@@ -121,5 +120,5 @@ async def repair(
     await ensure_guard_index(db)
     written = (await db.songs.bulk_write(updates, ordered=False)).modified_count
     if written:
-        await invalidate(cache, CacheNamespace.CATALOG)
+        await announce(cache, [d.song_id for d in report.drift])
     return written

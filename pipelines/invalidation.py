@@ -15,6 +15,7 @@ next sync batch, or running the rebuild again) stale answers can be served.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from beatstream.cache.namespaces import CacheNamespace
 from beatstream.cache.store import ResponseCache
@@ -34,5 +35,22 @@ async def invalidate(cache: ResponseCache | None, *namespaces: CacheNamespace) -
             await asyncio.sleep(RETRY_WAIT_S * attempt)
         pending = [ns for ns in pending if await cache.invalidate(ns) < 0]
         if not pending:
+            return True
+    return False
+
+
+async def announce(cache: ResponseCache | None, song_ids: Sequence[object]) -> bool | None:
+    """Tell the API processes which songs changed (`ResponseCache.announce`): they drop
+    the kept answers showing those songs and keep every other. Retried and reported
+    like `invalidate`; nothing to announce is True."""
+    if cache is None:
+        return None
+    if not song_ids:
+        return True
+    ids = [str(song_id) for song_id in dict.fromkeys(song_ids)]
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(RETRY_WAIT_S * attempt)
+        if await cache.announce(ids) >= 0:
             return True
     return False

@@ -22,6 +22,11 @@ song sync sends the new counters with the usual external version (and bumps the
 `songs` cache namespace): `song_document` ranks on seeded/edited views plus counted
 plays. One write path, one drift check.
 
+**The API's kept answers.** After each chunk's writes the roll-up *announces* the
+songs it wrote (`pipelines.invalidation.announce`), not a `CATALOG` bump: the API
+processes drop the kept answers showing those songs (the song, playlists holding it)
+and keep every other (`beatstream.cache.changes`).
+
 **Erasures.** Plays of an erased listener are never counted (each batch is checked
 against `listener_erasures`, as the play sync does). A listener erased after their
 plays were counted: the roll-up sees the erasure past its own watermark and
@@ -38,10 +43,9 @@ from typing import Any, ClassVar
 from bson import ObjectId
 from pymongo import UpdateOne
 
-from beatstream.cache.namespaces import CacheNamespace
 from beatstream.common.countries import COUNTRY_CODES
 from pipelines import counters, dead_letters
-from pipelines.invalidation import invalidate
+from pipelines.invalidation import announce
 from pipelines.play_stream import ERASURES, PlayFollower
 from pipelines.sync import Row
 
@@ -55,12 +59,13 @@ class RollupRaceError(RuntimeError):
 
 def song_updates(
     plays: list[Row], markers: dict[Any, ObjectId | None], now: datetime
-) -> list[UpdateOne]:
-    """One guarded update per song: the plays past its marker, counted by country."""
+) -> dict[Any, UpdateOne]:
+    """One guarded update per song (by song id): the plays past its marker, counted by
+    country."""
     by_song: dict[Any, list[Row]] = defaultdict(list)
     for play in plays:
         by_song[play["song_id"]].append(play)
-    updates = []
+    updates = {}
     for song_id, played in by_song.items():
         if song_id not in markers:  # no such song (deleted): nothing to count into
             continue
@@ -72,14 +77,12 @@ def song_updates(
             f"{counters.COUNTS}.{country}": n
             for country, n in Counter(p["country"] for p in fresh).items()
         }
-        updates.append(
-            UpdateOne(
-                {"_id": song_id, counters.MARK: marker},
-                {
-                    "$inc": {**increments, "version": 1},
-                    "$set": {counters.MARK: max(p["_id"] for p in fresh), "updated_at": now},
-                },
-            )
+        updates[song_id] = UpdateOne(
+            {"_id": song_id, counters.MARK: marker},
+            {
+                "$inc": {**increments, "version": 1},
+                "$set": {counters.MARK: max(p["_id"] for p in fresh), "updated_at": now},
+            },
         )
     return updates
 
@@ -113,10 +116,7 @@ class PlayRollup(PlayFollower):
         if not self.guarded:
             await counters.ensure_guard_index(self.db)
             self.guarded = True
-        matched = (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
-        if matched:  # versions moved: the API's kept song answers are stale
-            await invalidate(self.cache, CacheNamespace.CATALOG)
-        return matched
+        return (await self.db.songs.bulk_write(updates, ordered=False)).matched_count
 
     async def count(self, plays: list[Row]) -> int:
         """Count a batch; the number of songs whose counters moved."""
@@ -146,7 +146,9 @@ class PlayRollup(PlayFollower):
             updates = song_updates(valid, markers, datetime.now(UTC))
             if not updates:
                 return moved
-            matched = await self.write(updates)
+            matched = await self.write(list(updates.values()))
+            if matched:  # their versions moved: the API drops those songs' kept answers
+                await announce(self.cache, list(updates))
             moved += matched
             if matched == len(updates):
                 # Each song's marker is now its newest play of the chunk, if newer.

@@ -212,8 +212,9 @@ async def test_counted_plays_reach_the_next_read_of_a_song_the_api_kept(
     redis_client: RedisClient,
     redis_prefix: str,
 ) -> None:
-    """The roll-up moves a song's version: it bumps `CATALOG`, so the API (which keeps
-    song answers in memory, beatstream.cache.reads) answers the new counters at once."""
+    """The roll-up moves a song's version: it announces the song, so the API (which
+    keeps song answers in memory, beatstream.cache.reads) answers the new version at once
+    (tests/beatstream/cache/test_song_changes.py: and keeps the other songs)."""
     song = await make_song(views_per_country={"IT": 5})
     url = f"/v1/songs/{song['id']}"
     assert (await search_client.get(url)).headers["etag"] == '"1"'  # kept now
@@ -229,3 +230,47 @@ async def test_counted_plays_reach_the_next_read_of_a_song_the_api_kept(
 
     assert after.headers["etag"] == '"2"'
     assert after.json()["version"] == 2
+
+
+async def test_counts_shown_by_cached_answers_follow_the_rollup_through_the_song_sync(
+    search_client: httpx.AsyncClient,
+    make_song: Factory,
+    make_listener: Factory,
+    mongo_db: AsyncDatabase[MongoDocument],
+    es_client: AsyncElasticsearch,
+    search_settings: Settings,
+    redis_client: RedisClient,
+    redis_prefix: str,
+) -> None:
+    """A guard, not a regression test: the roll-up no longer bumps `CATALOG`, and the
+    answers that show counts (top-songs, kept in Redis under `songs`) are still
+    refreshed, by the song sync carrying the counters (docs/catalog.md, "Per-song
+    changes"). `no-cache` skips the 1 s microcache, which is not what this checks."""
+    song = await make_song(views_per_country={"IT": 5})
+    cache = ResponseCache(redis_client, search_settings.redis.key_prefix)
+    sync = SongSync(mongo_db, es_client, search_settings.elasticsearch, options=FAST, cache=cache)
+    rollup = PlayRollup(
+        mongo_db, es_client, search_settings.elasticsearch, options=FAST, cache=cache
+    )
+    alias = SONGS.alias(search_settings.elasticsearch.index_prefix)
+
+    async def top() -> httpx.Response:
+        return await search_client.get(
+            "/v1/analytics/top-songs",
+            params={"country": "IT"},
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    await sync.catch_up()
+    await es_client.indices.refresh(index=alias)
+    before = [await top(), await top()]
+    events = await _record(search_client, (await make_listener())["id"], [song["id"]], 4)
+    await rollup.catch_up()
+    await sync.catch_up()
+    await es_client.indices.refresh(index=alias)
+    after = await top()
+
+    assert [r.headers["x-cache"] for r in before] == ["miss", "hit"]
+    assert before[1].json()["items"][0]["views"] == 5
+    assert after.headers["x-cache"] == "miss"
+    assert after.json()["items"][0]["views"] == 5 + _expected(events)[song["id"]]["IT"]

@@ -21,7 +21,9 @@ class CacheNamespace(StrEnum):
     # Partner view pages and the change feed, read from MongoDB's listener data.
     THIRDPARTY = "thirdparty"
     # Hot reads kept in process memory (beatstream.cache.reads): songs and artists as
-    # MongoDB holds them (every catalogue write, the play roll-up, a repair, a seed) ...
+    # MongoDB holds them (every catalogue write, `sync --check --repair`, a seed; the play
+    # roll-up and the counter repair announce single songs instead,
+    # beatstream.cache.changes) ...
     CATALOG = "catalog"
     # ... and playlists (every playlist write, a seed).
     PLAYLISTS = "playlists"

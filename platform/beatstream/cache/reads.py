@@ -19,6 +19,10 @@ The snapshot is one Redis round trip shared by every read waiting at the same mo
 load that is one `MGET` for many requests, much cheaper than a `find_one` each.
 When Redis fails, reads go to MongoDB (nothing kept, nothing served from memory).
 
+The play roll-up and the counter repair change songs several times a second: they do
+not bump `CATALOG` but *announce* the songs they wrote (`beatstream.cache.changes`),
+and an answer is dropped only if a song it shows was announced after it was read.
+
 `max_age_s` bounds what no bump can announce: a write made outside the code paths
 that bump (a hand edit in a MongoDB shell), or generations lost with a Redis flush
 that then count up to an old tag again.
@@ -34,8 +38,9 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from beatstream.cache.changes import SongChanges
 from beatstream.cache.namespaces import CacheNamespace
-from beatstream.cache.store import REDIS_FAILURES, ResponseCache
+from beatstream.cache.store import REDIS_FAILURES, SONG_CHANGES, ResponseCache
 
 logger = logging.getLogger("beatstream.cache.reads")
 
@@ -43,6 +48,16 @@ V = TypeVar("V")
 Generations = tuple[int, ...]
 # Every namespace a hot read depends on, read in one MGET (order fixed: the tags compare).
 HOT_NAMESPACES = (CacheNamespace.CATALOG, CacheNamespace.PLAYLISTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """`HOT_NAMESPACES`' generations, the song-changes generation and this process's
+    epoch of the song-changes log, all as of one moment (`GenerationClock`)."""
+
+    generations: Generations
+    changes: int
+    epoch: int
 
 
 class GenerationClock:
@@ -54,10 +69,11 @@ class GenerationClock:
 
     def __init__(self, cache: ResponseCache) -> None:
         self._cache = cache
-        self._next: asyncio.Future[Generations | None] | None = None
+        self.changes = SongChanges()
+        self._next: asyncio.Future[Snapshot | None] | None = None
         self._pump: asyncio.Task[None] | None = None
 
-    async def snapshot(self) -> Generations | None:
+    async def snapshot(self) -> Snapshot | None:
         """The generations as of some moment after this call; None when Redis failed."""
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
@@ -65,13 +81,22 @@ class GenerationClock:
                 self._pump = asyncio.create_task(self._run())
         return await asyncio.shield(self._next)
 
+    async def _read(self) -> Snapshot:
+        """One MGET; one more round trip only when songs were announced meanwhile (the
+        log is applied before anyone is answered, so `changes` knows them all)."""
+        *generations, current = await self._cache.generations((*HOT_NAMESPACES, SONG_CHANGES))
+        after = self.changes.wants(current)
+        entries = None if after is None else await self._cache.announced(after, current)
+        self.changes.advance(current, entries)
+        return Snapshot(tuple(generations), current, self.changes.epoch)
+
     async def _run(self) -> None:
-        waiting: asyncio.Future[Generations | None] | None = None
+        waiting: asyncio.Future[Snapshot | None] | None = None
         try:
             while (waiting := self._next) is not None:
                 self._next = None  # whoever asks from now on waits for the next read
                 try:
-                    found: Generations | None = await self._cache.generations(HOT_NAMESPACES)
+                    found: Snapshot | None = await self._read()
                 except REDIS_FAILURES as exc:
                     logger.warning("hot reads from MongoDB, Redis unavailable: %r", exc)
                     found = None
@@ -84,15 +109,18 @@ class GenerationClock:
             self._next = self._pump = None
 
 
-def _tag(snapshot: Generations, depends: Sequence[CacheNamespace]) -> Generations:
+def _tag(snapshot: Snapshot, depends: Sequence[CacheNamespace]) -> Generations:
     """The snapshot's generations of the namespaces an answer depends on (a song does
     not go stale when a playlist changes)."""
-    return tuple(snapshot[HOT_NAMESPACES.index(namespace)] for namespace in depends)
+    return tuple(snapshot.generations[HOT_NAMESPACES.index(ns)] for ns in depends)
 
 
 @dataclass(slots=True)
 class _Kept(Generic[V]):
     tag: Generations
+    read_at: int  # the song-changes generation it was read at, and in which epoch
+    epoch: int
+    songs: tuple[str, ...]  # the songs it shows (their ids as the roll-up announces them)
     stored_at: float
     value: V
 
@@ -108,12 +136,16 @@ class HotReads(Generic[V]):
         self._kept: OrderedDict[Hashable, _Kept[V]] = OrderedDict()
 
     def get(
-        self, key: Hashable, snapshot: Generations | None, depends: Sequence[CacheNamespace]
+        self, key: Hashable, snapshot: Snapshot | None, depends: Sequence[CacheNamespace]
     ) -> V | None:
         """The kept answer for `key` if it was read at the generations `snapshot` shows
-        for the namespaces it `depends` on, else None."""
+        for the namespaces it `depends` on, and none of its songs was announced since;
+        else None."""
         kept = self._kept.get(key)
         if kept is None or snapshot is None or kept.tag != _tag(snapshot, depends):
+            return None
+        if not self.clock.changes.fresh(kept.read_at, kept.epoch, kept.songs):
+            del self._kept[key]
             return None
         if time.monotonic() - kept.stored_at > self._max_age_s:
             del self._kept[key]
@@ -124,15 +156,19 @@ class HotReads(Generic[V]):
     def put(
         self,
         key: Hashable,
-        snapshot: Generations | None,
+        snapshot: Snapshot | None,
         depends: Sequence[CacheNamespace],
         value: V,
+        *,
+        songs: Sequence[str],
     ) -> None:
         """Keep `value`, read from MongoDB after `snapshot` was taken (None: Redis
-        failed, so nothing is kept)."""
+        failed, so nothing is kept), showing `songs` (ids as strings)."""
         if snapshot is None or not self._max_entries:
             return
-        self._kept[key] = _Kept(_tag(snapshot, depends), time.monotonic(), value)
+        tag = _tag(snapshot, depends)
+        kept = _Kept(tag, snapshot.changes, snapshot.epoch, tuple(songs), time.monotonic(), value)
+        self._kept[key] = kept
         self._kept.move_to_end(key)
         while len(self._kept) > self._max_entries:
             self._kept.popitem(last=False)

@@ -43,6 +43,22 @@ _NAMESPACE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _RELEASE = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 )
+# The song-changes log (beatstream.cache.changes): a generation like a namespace's, and
+# one entry per bump naming the songs it changed. The `{song-changes}` hash tag puts both
+# keys in one slot, so the script below appends to both atomically on a Redis Cluster.
+SONG_CHANGES = "{song-changes}"
+# Entries kept: a process further behind than this forgets every kept answer instead.
+CHANGES_KEPT = 200
+# A bump naming more songs (a catch-up chunk, a full recount) is logged as "*" (every
+# song), which bounds the log at CHANGES_KEPT x this many ids.
+CHANGES_MAX_IDS = 1000
+EVERY_SONG = "*"
+_ANNOUNCE = """
+local g = redis.call('incr', KEYS[1])
+redis.call('zadd', KEYS[2], g, g .. ':' .. ARGV[1])
+redis.call('zremrangebyscore', KEYS[2], '-inf', g - tonumber(ARGV[2]))
+return g
+"""
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,7 @@ class ResponseCache:
         self._generation_reads: dict[str, asyncio.Task[int]] = {}
         self._flights: dict[_FlightKey, asyncio.Task[CachedResponse]] = {}
         self._release = redis.register_script(_RELEASE)
+        self._announce = redis.register_script(_ANNOUNCE)
 
     async def get_or_compute(
         self,
@@ -186,6 +203,25 @@ class ResponseCache:
         else:
             values = await self._redis.mget(keys)
         return tuple(int(value or 0) for value in values)
+
+    async def announce(self, song_ids: Sequence[str]) -> int:
+        """Bump the song-changes generation, logging which songs changed: processes
+        that keep hot reads drop only those songs' answers. Returns the new generation,
+        or -1 when Redis failed (logged, like `invalidate`)."""
+        ids = ",".join(song_ids) if len(song_ids) <= CHANGES_MAX_IDS else EVERY_SONG
+        keys = [self._gen_key(SONG_CHANGES), f"{self._prefix}cache-log:{SONG_CHANGES}"]
+        try:
+            return int(await self._announce(keys=keys, args=[ids, CHANGES_KEPT]))
+        except REDIS_FAILURES as exc:
+            logger.warning("search cache: announcing %d songs failed: %r", len(song_ids), exc)
+            return -1
+
+    async def announced(self, after: int, through: int) -> list[bytes]:
+        """The song-changes log's entries of generations `after` (excluded) to
+        `through`, as stored (`b"<generation>:<id>,<id>"`); raises a Redis failure."""
+        key = f"{self._prefix}cache-log:{SONG_CHANGES}"
+        found = await self._redis.zrangebyscore(key, f"({after}", through)
+        return [entry for entry in found if isinstance(entry, bytes)]
 
     def _gen_key(self, namespace: str) -> str:
         return f"{self._prefix}cache-gen:{namespace}"

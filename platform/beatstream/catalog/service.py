@@ -69,7 +69,8 @@ async def kept_song(song_id: PydanticObjectId, reads: HotReads[Any]) -> SongAnsw
 async def read_song(song_id: PydanticObjectId, reads: HotReads[Any]) -> SongAnswer:
     """The song as answered (validated from its stored row), or the 404 of an unknown
     id. Kept in process memory, exactly current (beatstream.cache.reads): every write
-    to songs bumps `CATALOG`. A 404 is never kept (a create needs no bump)."""
+    to songs bumps `CATALOG`, or announces the song (the play roll-up). A 404 is never
+    kept (a create needs no bump)."""
     key = ("song", song_id)
     snapshot = await reads.clock.snapshot()
     kept: SongAnswer | None = reads.get(key, snapshot, SONG_DEPENDS)
@@ -80,7 +81,7 @@ async def read_song(song_id: PydanticObjectId, reads: HotReads[Any]) -> SongAnsw
         raise song_not_found(song_id)
     song = SongOut.model_validate(row)
     answer = SongAnswer(song.model_dump_json().encode(), song.version)
-    reads.put(key, snapshot, SONG_DEPENDS, answer)
+    reads.put(key, snapshot, SONG_DEPENDS, answer, songs=(str(song_id),))
     return answer
 
 

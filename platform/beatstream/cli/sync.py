@@ -54,10 +54,11 @@ async def _with_sync(
         plays = PlaySync(
             stores.mongo_db, stores.es, settings.elasticsearch, cache=cache, options=options
         )
-        rollup = PlayRollup(
+        rollup = PlayRollup(  # with the cache: it announces the songs it counted
             stores.mongo_db,
             stores.es,
             settings.elasticsearch,
+            cache=cache,
             options=SyncOptions(batch_size=rollup_batch_size),
         )
         return await job(songs, plays, rollup)

@@ -129,7 +129,8 @@ class PlaylistAnswer:
     version: int
 
 
-# A playlist answer embeds its songs: a catalogue write makes it stale too.
+# A playlist answer embeds its songs: a catalogue write makes it stale too, and so
+# does a roll-up announcing one of its songs (`HotReads.put(songs=...)`).
 PLAYLIST_DEPENDS = (CacheNamespace.PLAYLISTS, CacheNamespace.CATALOG)
 
 
@@ -160,7 +161,8 @@ async def read_answer(
     body = PlaylistWithSongs.model_validate(playlist).model_dump_json().encode()
     answer = PlaylistAnswer(body, playlist["version"])
     if playlist.get("visibility") == Visibility.public:
-        reads.put(key, snapshot, PLAYLIST_DEPENDS, answer)
+        songs = [str(song_id) for song_id in playlist.get("song_ids", [])]
+        reads.put(key, snapshot, PLAYLIST_DEPENDS, answer, songs=songs)
     return answer
 
 

@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from beatstream.app import create_app
 from beatstream.auth.principals import Role
-from beatstream.cache.reads import GenerationClock
+from beatstream.cache.reads import GenerationClock, Snapshot
 from beatstream.cache.store import ResponseCache
 from beatstream.listeners.documents import Listener
 from beatstream.settings import Settings
@@ -206,6 +206,9 @@ class _GatedCache:
             raise RedisConnectionError("down")
         return (started_as,) * len(namespaces)
 
+    async def announced(self, after: int, through: int) -> list[bytes]:
+        return [f"{generation}:".encode() for generation in range(after + 1, through + 1)]
+
 
 async def test_a_snapshot_never_joins_a_read_already_in_flight() -> None:
     """A caller arriving while a read is on the wire could miss a bump made just before
@@ -218,11 +221,11 @@ async def test_a_snapshot_never_joins_a_read_already_in_flight() -> None:
     late = [asyncio.create_task(clock.snapshot()) for _ in range(3)]
     await asyncio.sleep(0)
     cache.gate.set()
-    assert await early == (1, 1)
+    assert (await early) == Snapshot((1, 1), 1, 0)
     await asyncio.sleep(0)
     cache.gate.set()
 
-    assert [await task for task in late] == [(2, 2)] * 3
+    assert [await task for task in late] == [Snapshot((2, 2), 2, 0)] * 3
     assert cache.reads == 2
 
 
