@@ -30,6 +30,7 @@ test: setup lint browser
 ## failure tests that kill a node (tests/cluster). A selection, not the whole suite: docs/stack.md.
 CLUSTER_TESTS := \
 	tests/beatstream/cache/test_store.py \
+	tests/beatstream/cache/test_song_changes.py \
 	tests/beatstream/search/test_search_cache.py \
 	tests/beatstream/search/test_indices.py \
 	tests/beatstream/test_ratelimit.py::test_anonymous_requests_are_limited_per_ip \
