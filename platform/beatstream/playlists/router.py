@@ -10,10 +10,11 @@ from fastapi import APIRouter, Path, Query, Response, status
 from starlette.types import Scope
 
 from beatstream.auth.dependencies import AUTH_RESPONSES, OptionalPrincipal
-from beatstream.cache.dependencies import HotReadsDep
-from beatstream.common.concurrency import ExpectedVersion, etag, set_etag
+from beatstream.cache.dependencies import HotReadsDep, IfNoneMatch
+from beatstream.cache.http import etag_matches
+from beatstream.common.concurrency import ExpectedBaseVersion, set_etag
 from beatstream.common.pagination import Page, PageQuery
-from beatstream.fastpath import FastAnswer
+from beatstream.fastpath import FastAnswer, header
 from beatstream.listeners.dependencies import OwnedListener
 from beatstream.playlists import service
 from beatstream.playlists.dependencies import OwnedPlaylist, PlaylistId
@@ -37,6 +38,7 @@ OWNER_DOC: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such listener, or not the token's own (unless admin)"},
 }
 READ_DOC: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the If-None-Match ETag is current"},
     **AUTH_RESPONSES,
     404: {"description": "No such playlist, or a private one that is not the token's"},
 }
@@ -85,14 +87,23 @@ async def list_playlists(
     responses=READ_DOC,
 )
 async def get_playlist(
-    playlist_id: PlaylistId, principal: OptionalPrincipal, reads: HotReadsDep
+    playlist_id: PlaylistId,
+    principal: OptionalPrincipal,
+    reads: HotReadsDep,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Public playlists to anyone, anonymous included; private ones to the owner and admins."""
+    """Public playlists to anyone, anonymous included; private ones to the owner and admins.
+
+    The ETag is the representation's, `"<playlist version>-<digest of its songs' ids
+    and versions>"`: it changes when an embedded song does. A write's `If-Match` may
+    send it back; only its playlist-version part is compared (docs/catalog.md)."""
     # Validated once and serialised once: returned as bytes, FastAPI does not redo either.
+    # The 304 comes after the read, so a private playlist is still a 404 to others.
     answer = await service.read_answer(playlist_id, principal, reads)
-    return Response(
-        answer.body, media_type="application/json", headers={"ETag": etag(answer.version)}
-    )
+    headers = {"ETag": answer.etag}
+    if etag_matches(if_none_match, answer.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(answer.body, media_type="application/json", headers=headers)
 
 
 async def fast_get_playlist(match: re.Match[str], scope: Scope) -> FastAnswer | None:
@@ -105,8 +116,11 @@ async def fast_get_playlist(match: re.Match[str], scope: Scope) -> FastAnswer | 
     answer = await service.kept_public_answer(PydanticObjectId(match[1]), reads)
     if answer is None:
         return None
-    headers = [(b"content-type", b"application/json"), (b"etag", etag(answer.version).encode())]
-    return FastAnswer(200, headers, answer.body)
+    tag = answer.etag.encode()
+    if_none_match = header(scope, b"if-none-match")
+    if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), answer.etag):
+        return FastAnswer(304, [(b"etag", tag)])
+    return FastAnswer(200, [(b"content-type", b"application/json"), (b"etag", tag)], answer.body)
 
 
 CREDENTIALS = frozenset({b"authorization", b"x-api-key", b"cookie"})
@@ -117,7 +131,7 @@ FAST_PLAYLIST = (r"/v1/playlists/([0-9a-fA-F]{24})", fast_get_playlist)
 async def update_playlist(
     playlist: OwnedPlaylist,
     data: PlaylistUpdate,
-    expected: ExpectedVersion,
+    expected: ExpectedBaseVersion,
     response: Response,
     reads: HotReadsDep,
 ) -> PlaylistOut:
@@ -126,7 +140,7 @@ async def update_playlist(
 
 @router.delete("/playlists/{playlist_id}", status_code=204, responses=WRITE_DOC)
 async def delete_playlist(
-    playlist: OwnedPlaylist, expected: ExpectedVersion, reads: HotReadsDep
+    playlist: OwnedPlaylist, expected: ExpectedBaseVersion, reads: HotReadsDep
 ) -> None:
     await service.delete_playlist(playlist, expected, reads=reads)
 
@@ -135,7 +149,7 @@ async def delete_playlist(
 async def add_songs(
     playlist: OwnedPlaylist,
     data: SongsAdd,
-    expected: ExpectedVersion,
+    expected: ExpectedBaseVersion,
     response: Response,
     reads: HotReadsDep,
 ) -> PlaylistOut:
@@ -146,7 +160,7 @@ async def add_songs(
 async def remove_song(
     playlist: OwnedPlaylist,
     position: Annotated[int, Path(ge=0, le=MAX_SONGS)],
-    expected: ExpectedVersion,
+    expected: ExpectedBaseVersion,
     response: Response,
     reads: HotReadsDep,
 ) -> PlaylistOut:
@@ -157,7 +171,7 @@ async def remove_song(
 async def move_song(
     playlist: OwnedPlaylist,
     move: SongMove,
-    expected: ExpectedVersion,
+    expected: ExpectedBaseVersion,
     response: Response,
     reads: HotReadsDep,
 ) -> PlaylistOut:

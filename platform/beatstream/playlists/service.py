@@ -11,6 +11,7 @@ from beanie import PydanticObjectId
 from beatstream.auth.principals import Principal
 from beatstream.cache.namespaces import CacheNamespace
 from beatstream.cache.reads import HotReads
+from beatstream.common.concurrency import representation_etag
 from beatstream.errors import (
     ConflictError,
     ForbiddenError,
@@ -123,10 +124,28 @@ async def read_with_songs(
 
 @dataclass(frozen=True, slots=True)
 class PlaylistAnswer:
-    """A playlist with its songs as answered: its JSON, serialised once, and its version."""
+    """A playlist with its songs as answered: its JSON, serialised once, and its ETag
+    (`answer_etag`), computed once with it and kept with it."""
 
     body: bytes
-    version: int
+    etag: str
+
+
+def answer_etag(playlist: dict[str, Any]) -> str:
+    """The ETag of `read_with_songs`'s answer: the playlist's version and each entry's
+    song id and version, in order (None for a deleted song, listed under `missing`).
+    The body changes when a song it embeds is edited, renamed with its artist or
+    counted by the roll-up, and each of those moves that song's `version`, so the tag
+    changes with the body; the playlist's own `version` covers its name, visibility
+    and order."""
+    shown = {entry["position"]: entry["song"]["version"] for entry in playlist["songs"]}
+    return representation_etag(
+        playlist["version"],
+        (
+            (song_id, shown.get(position))
+            for position, song_id in enumerate(playlist.get("song_ids", []))
+        ),
+    )
 
 
 # A playlist answer embeds its songs: a catalogue write makes it stale too, and so
@@ -159,7 +178,7 @@ async def read_answer(
         return kept
     playlist = await read_with_songs(playlist_id, principal)
     body = PlaylistWithSongs.model_validate(playlist).model_dump_json().encode()
-    answer = PlaylistAnswer(body, playlist["version"])
+    answer = PlaylistAnswer(body, answer_etag(playlist))
     if playlist.get("visibility") == Visibility.public:
         songs = [str(song_id) for song_id in playlist.get("song_ids", [])]
         reads.put(key, snapshot, PLAYLIST_DEPENDS, answer, songs=songs)
