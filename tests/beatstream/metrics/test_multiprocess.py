@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
 from tests.beatstream.metrics.scrape import Samples, parse
@@ -52,18 +53,20 @@ async def main():
         await middleware(scope, receive, send)
 
 asyncio.run(main())
+if sys.argv[3] == "shutdown":  # the app's lifespan end, then no exit handlers at all
+    import os
+    from beatstream.metrics.registry import process_exited
+    process_exited(os.getpid())
+    os._exit(0)
 """
 
 
-def worker(directory: Path, interval_s: float | None = None) -> subprocess.Popen[str]:
+def worker(
+    directory: Path, interval_s: float | None = None, end: str = "exit"
+) -> subprocess.Popen[str]:
+    interval = "" if interval_s is None else str(interval_s)
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            WORKER,
-            "" if interval_s is None else str(interval_s),
-            str(REQUESTS),
-        ],
+        [sys.executable, "-c", WORKER, interval, str(REQUESTS), end],
         env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -111,8 +114,11 @@ def test_a_running_workers_counts_and_in_flight_reach_another_processs_scrape(
     assert after[IN_FLIGHT] == 0
 
 
-def test_an_exiting_worker_hands_over_what_its_thread_had_not(tmp_path: Path) -> None:
-    process = worker(tmp_path, interval_s=3600)  # the thread never gets to flush
+@pytest.mark.parametrize("end", ["exit", "shutdown"])
+def test_a_stopping_worker_hands_over_what_its_thread_had_not(tmp_path: Path, end: str) -> None:
+    """At exit, or at the lifespan's end (`process_exited`, which also drops the
+    worker's in-flight gauge file, so a dead worker's gauge is not summed)."""
+    process = worker(tmp_path, interval_s=3600, end=end)  # the thread never gets to flush
     try:
         assert process.stdout is not None
         assert process.stdout.readline() == "holding\n"
@@ -124,4 +130,5 @@ def test_an_exiting_worker_hands_over_what_its_thread_had_not(tmp_path: Path) ->
     after = scrape(tmp_path)
     assert after[COUNT] == REQUESTS + 1
     assert after[INF] == REQUESTS + 1
-    assert after[IN_FLIGHT] == 0
+    assert after.get(IN_FLIGHT, 0) == 0
+    assert any(tmp_path.glob("gauge_livesum_*")) is (end == "exit")
