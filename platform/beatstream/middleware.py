@@ -93,11 +93,9 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         metrics = self.metrics
-        if metrics is not None:
-            if scope["path"] == metrics.path:
-                await metrics.serve(send)  # not counted, no request id
-                return
-            metrics.started()
+        if metrics is not None and scope["path"] == metrics.path:
+            await metrics.serve(send)  # not counted, no request id
+            return
         start = time.perf_counter()
         incoming = _incoming_request_id(scope["headers"])
         request_id = incoming if _is_valid_request_id(incoming) else mint_request_id()
@@ -112,6 +110,8 @@ class RequestIdMiddleware:
                 message["headers"] = _with_request_id(message.get("headers", []), request_id)
             await send(message)
 
+        if metrics is not None:
+            metrics.started()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
