@@ -21,7 +21,7 @@ from beatstream.health.router import FAST_LIVE
 from beatstream.health.router import router as health_router
 from beatstream.lifespan import build_lifespan
 from beatstream.methods import MethodSemanticsMiddleware
-from beatstream.metrics.http import MetricsMiddleware
+from beatstream.metrics.http import HttpMetrics
 from beatstream.metrics.tracing import configure_tracing
 from beatstream.middleware import RequestIdMiddleware
 from beatstream.openapi import install_openapi
@@ -67,11 +67,12 @@ def create_app(
         max_header_bytes=settings.api.max_header_bytes,
     )
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RequestIdMiddleware)
-    if settings.metrics.enabled:
-        # Outermost: times every answer, and serves the metrics before any limit.
-        metrics = settings.metrics
-        app.add_middleware(MetricsMiddleware, path=None if metrics.port else metrics.path)
+    # Outermost: with metrics on it also times every answer and serves the metrics
+    # before any limit, in the one layer that wraps `send` (beatstream.metrics.http).
+    metrics = settings.metrics
+    path = None if metrics.port else metrics.path
+    http_metrics = HttpMetrics(path=path) if metrics.enabled else None
+    app.add_middleware(RequestIdMiddleware, metrics=http_metrics)
     install_problem_handlers(app)
     authenticate_before_validating(app)
     app.include_router(health_router)

@@ -14,26 +14,13 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-# Seconds: 1 ms to 10 s, finer below 100 ms where most answers land.
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+# The HTTP request families are defined with their per-request bookkeeping, which
+# exports them (`tally`); named here too, with every other family.
+from beatstream.metrics.tally import HTTP_DURATION as HTTP_DURATION
+from beatstream.metrics.tally import HTTP_IN_FLIGHT as HTTP_IN_FLIGHT
+from beatstream.metrics.tally import HTTP_REQUESTS as HTTP_REQUESTS
 
-HTTP_REQUESTS = Counter(
-    "beatstream_http_requests",
-    "HTTP requests answered, by route template, method and status class.",
-    ["route", "method", "status_class"],
-)
-HTTP_DURATION = Histogram(
-    "beatstream_http_request_duration_seconds",
-    "Time from the request's arrival to its last body byte, by route template.",
-    ["route", "method", "status_class"],
-    buckets=LATENCY_BUCKETS,
-)
-HTTP_IN_FLIGHT = Gauge(
-    "beatstream_http_requests_in_flight",
-    "Requests being answered now.",
-    multiprocess_mode="livesum",
-)
+STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 CACHE_REQUESTS = Counter(
     "beatstream_cache_requests",

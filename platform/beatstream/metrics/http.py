@@ -1,16 +1,20 @@
-"""`MetricsMiddleware`: per-request counts, latency and in-flight, and the `/metrics` page.
+"""`HttpMetrics`: per-request counts, latency and in-flight, and the `/metrics` page.
 
-Pure ASGI and outermost, so it times everything a client waits for, including the
-answers the other middleware give themselves (429, 405, 413, a microcache replay),
-and so `/metrics` is answered before the rate limiter and the router: never limited,
-never in the OpenAPI document.
+Called by the outermost middleware (`beatstream.middleware.RequestIdMiddleware`, the
+one layer that already wraps `send`), so it times everything a client waits for,
+including the answers the other middleware give themselves (429, 405, 413, a
+microcache replay), and so `/metrics` is answered before the rate limiter and the
+router: never limited, never in the OpenAPI document.
 
 The `route` label is the route's full path *template* (`/v1/songs/{song_id}`): one
 series per route whatever ids clients send. After the request it is looked up from the
 route the router matched (`scope["route"]`, the route as declared, whose own template
 lacks its router's prefix) in a table built once from the app's routes. A request the
 router never saw (refused or answered earlier: 429, 405, a microcache replay) is matched
-against that table's patterns, memoised per path (bounded); no match is `unmatched`.
+against that table's patterns; no match is `unmatched`. Either way the answer is
+memoised (bounded) by what the request carries (the matched route or the path, the
+method, the status), straight to its series, so a repeat costs one dict lookup; the
+counts go to the process's plain tally (`beatstream.metrics.tally`).
 """
 
 from __future__ import annotations
@@ -19,15 +23,14 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi.routing import iter_route_contexts
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
-from beatstream.metrics.families import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS
-from beatstream.metrics.registry import exposition
+from beatstream.metrics.registry import exposition, multiprocess_enabled
+from beatstream.metrics.tally import HTTP_TALLY, HttpTally, Series
 
 UNMATCHED = "unmatched"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -61,73 +64,56 @@ class RouteTable:
         return cls(len(routes), by_route, tuple(patterns))
 
 
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, *, path: str | None = "/metrics") -> None:
+class HttpMetrics:
+    """One app's view of the HTTP metrics: its route table and the memo of series."""
+
+    def __init__(self, *, path: str | None = "/metrics", tally: HttpTally = HTTP_TALLY) -> None:
         """`path`: where to serve the metrics; None when they are served elsewhere
         (`METRICS_PORT`)."""
-        self.app = app
         self.path = path
+        self._tally = tally
         self._table: RouteTable | None = None
-        self._matched: dict[str, str] = {}
-        # (route, method, status class) -> (counter, histogram) children: `labels()`
-        # takes a lock and builds a key on each call, a cost paid once per series here.
-        self._series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        # (id of the matched route or the path, method, status) -> its series.
+        self._series: dict[tuple[int | str, str, int], Series] = {}
+        if multiprocess_enabled():
+            tally.flush_periodically()  # the other workers read this one's files
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if scope["path"] == self.path:
-            await self._serve(send)
-            return
-        status = 500  # what the client sees when the app raises before answering
-        start = time.perf_counter()
+    def started(self) -> None:
+        self._tally.in_flight += 1
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        HTTP_IN_FLIGHT.inc()
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            HTTP_IN_FLIGHT.dec()
-            self._record(scope, status, time.perf_counter() - start)
-
-    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
-        route = self._template(scope)
-        method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
-        key = (route, method, _STATUS_CLASSES.get(status // 100, "other"))
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = (
-                HTTP_REQUESTS.labels(*key),
-                HTTP_DURATION.labels(*key),
-            )
-        series[0].inc()
-        series[1].observe(elapsed)
-
-    def _template(self, scope: Scope) -> str:
-        routes = getattr(scope.get("app"), "routes", None) or []
+    def finished(self, scope: Scope, status: int, start: float) -> None:
+        """Count the request that arrived at `start` (`time.perf_counter`) and was
+        answered with `status` (500 when the app raised before answering)."""
+        elapsed = time.perf_counter() - start
+        self._tally.in_flight -= 1
         table = self._table
+        routes = getattr(scope.get("app"), "routes", None) or ()
         if table is None or table.route_count != len(routes):
             table = self._table = RouteTable.of(routes)
-            self._matched.clear()
-        routed = scope.get("route")
-        if routed is not None and (template := table.by_route.get(id(routed))) is not None:
-            return template
-        path = get_route_path(scope)
-        template = self._matched.get(path)
-        if template is None:
-            template = next((t for regex, t in table.patterns if regex.match(path)), UNMATCHED)
-            if len(self._matched) >= _MEMO_LIMIT:
-                self._matched.clear()
-            self._matched[path] = template
-        return template
+            self._series.clear()
+        routed = id(scope.get("route"))  # id(None) when the router never saw it
+        # A route included under two prefixes is not in `by_route`: its path tells which.
+        where = routed if routed in table.by_route else scope["path"]
+        key = (where, scope["method"], status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series_of(scope, table, routed, status)
+            if len(self._series) >= _MEMO_LIMIT:
+                self._series.clear()
+            self._series[key] = series
+        series.observe(elapsed)
 
-    async def _serve(self, send: Send) -> None:
+    def _series_of(self, scope: Scope, table: RouteTable, routed: int, status: int) -> Series:
+        template = table.by_route.get(routed)
+        if template is None:
+            path = get_route_path(scope)
+            template = next((t for regex, t in table.patterns if regex.match(path)), UNMATCHED)
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+        return self._tally.series_for(
+            (template, method, _STATUS_CLASSES.get(status // 100, "other"))
+        )
+
+    async def serve(self, send: Send) -> None:
         body, content_type = exposition()
         await send(
             {

@@ -24,6 +24,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from beatstream.metrics.tally import HTTP_TALLY
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -64,7 +66,9 @@ def multiprocess_dir() -> Iterator[str | None]:
 
 
 def process_exited(pid: int) -> None:
-    """Drop a finished worker's live gauges (in-flight requests, store up), so they are
-    not summed after it is gone; counters and histograms keep their totals."""
+    """Hand over this worker's last HTTP counts (`tally`), then drop a finished worker's
+    live gauges (in-flight requests, store up), so they are not summed after it is gone;
+    counters and histograms keep their totals."""
     if multiprocess_enabled():
+        HTTP_TALLY.flush()
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

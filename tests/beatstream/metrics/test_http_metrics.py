@@ -67,6 +67,16 @@ async def test_requests_are_counted_per_route_template_and_status_class(
         )
         == 2
     )
+    # Its histogram counts the same requests, cumulatively: every one under +Inf.
+    live = {"route": "/health/live", "method": "GET", "status_class": "2xx"}
+    duration = "beatstream_http_request_duration_seconds"
+    assert delta(after, before, f"{duration}_bucket", le="+Inf", **live) == 3
+    assert delta(after, before, f"{duration}_sum", **live) > 0
+    buckets = sorted(
+        (float(labels["le"]), after[(f"{duration}_bucket", frozenset(labels.items()))])
+        for labels in series(after, f"{duration}_bucket", **live)
+    )
+    assert [count for _, count in buckets] == sorted(count for _, count in buckets)
     # No raw path ever becomes a label, and the scrapes count nowhere.
     routes = {labels["route"] for labels in series(after, REQUESTS)}
     assert not any("123" in route or len(route) == 24 + 10 for route in routes)
