@@ -20,8 +20,8 @@ Single flight when nothing is kept yet (a process's first requests for a URL, or
 entry evicted or past its grace): the first request without `If-None-Match` goes
 through and the identical requests arriving meanwhile wait for its answer instead of
 each going to Redis (and on a Redis miss to Elasticsearch) at the same moment. A
-waiter gets that answer only if it was kept (a 200 the Redis cache produced, so as
-fresh as one it would have fetched itself, computed no earlier than `ttl_s` ago);
+waiter gets that answer only if it was kept (a 200 the Redis cache produced, whose fetch
+ended while the waiter waited: no staler than any hit, well within the `ttl_s` bound);
 otherwise it goes through itself. A conditional request never leads (its answer may
 be a 304, which keeps nothing), but may wait and is answered from what was kept.
 """
