@@ -15,10 +15,20 @@ say), since each failed refresh would otherwise open a new grace window. Only
 successful answers that the Redis cache produced (they carry `X-Cache`) are kept;
 anything else passes through.
 `Cache-Control: no-cache` from the client skips the microcache.
+
+Single flight when nothing is kept yet (a process's first requests for a URL, or an
+entry evicted or past its grace): the first request without `If-None-Match` goes
+through and the identical requests arriving meanwhile wait for its answer instead of
+each going to Redis (and on a Redis miss to Elasticsearch) at the same moment. A
+waiter gets that answer only if it was kept (a 200 the Redis cache produced, whose fetch
+ended while the waiter waited: no staler than any hit, well within the `ttl_s` bound);
+otherwise it goes through itself. A conditional request never leads (its answer may
+be a 304, which keeps nothing), but may wait and is answered from what was kept.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -55,6 +65,8 @@ class MicrocacheMiddleware:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self.entries: OrderedDict[tuple[str, bytes], _Entry] = OrderedDict()
+        # Keys being fetched by a leading request with nothing kept, and its end.
+        self.flights: dict[tuple[str, bytes], asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -68,9 +80,11 @@ class MicrocacheMiddleware:
         key = (scope["path"], scope["query_string"])
         entry = self.entries.get(key)
         now = time.monotonic()
+        cache_control, if_none_match = _request_headers(scope)
+        if b"no-cache" in cache_control:
+            await self.app(scope, receive, self._recording(key, send))
+            return
         if entry is not None:
-            cache_control, if_none_match = _request_headers(scope)
-        if entry is not None and b"no-cache" not in cache_control:
             fresh = entry.expires_at > now
             if fresh or entry.refreshing_until > now:
                 self.entries.move_to_end(key)
@@ -78,9 +92,31 @@ class MicrocacheMiddleware:
                 return
             if now < entry.expires_at + REFRESH_GRACE_S:
                 entry.refreshing_until = entry.expires_at + REFRESH_GRACE_S
-            else:
-                del self.entries[key]  # past its grace: never served again
+                await self.app(scope, receive, self._recording(key, send))
+                return
+            del self.entries[key]  # past its grace: never served again
+        if (flight := self.flights.get(key)) is not None:
+            await flight.wait()
+            if (entry := self.entries.get(key)) is not None and entry.expires_at > now:
+                self.entries.move_to_end(key)
+                await self._replay(entry, time.monotonic(), if_none_match, send)
+                return
+        elif if_none_match is None:
+            await self._lead(key, scope, receive, send)
+            return
         await self.app(scope, receive, self._recording(key, send))
+
+    async def _lead(
+        self, key: tuple[str, bytes], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Go through for `key` while identical requests wait (their end: `finally`, so
+        a failed or cancelled request never leaves them waiting)."""
+        self.flights[key] = flight = asyncio.Event()
+        try:
+            await self.app(scope, receive, self._recording(key, send))
+        finally:
+            del self.flights[key]
+            flight.set()
 
     def _recording(self, key: tuple[str, bytes], send: Send) -> Send:
         start: Message | None = None

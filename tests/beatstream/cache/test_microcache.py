@@ -209,3 +209,90 @@ async def test_failing_refreshes_never_stretch_an_entry_past_ttl_plus_grace(
         (503, b"down"),  # past ttl + grace: through to the app
         (503, b"down"),  # and still not the old answer
     ]
+
+
+def _held_inner(
+    calls: list[str], entered: asyncio.Event, release: asyncio.Event, status: int = 200
+) -> Any:
+    """An app that answers only once `release` is set: every request that reaches it
+    while the first is held is one more trip to Redis the microcache did not save."""
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        entered.set()
+        await release.wait()
+        headers = [(b"x-cache", b"miss"), (b"etag", b'"e1"')]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": f"answer {len(calls)}".encode()})
+
+    return inner
+
+
+async def _run_with(
+    middleware: MicrocacheMiddleware, path: str, headers: list[tuple[bytes, bytes]]
+) -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": headers}
+    await middleware(scope, receive, send)  # type: ignore[arg-type]
+    return sent[0]["status"], sent[1]["body"]
+
+
+async def test_identical_requests_with_nothing_kept_wait_for_one_trip() -> None:
+    """A cold URL under concurrency (start-up, after an eviction): one request goes
+    through, the others are answered with what it kept, not sent to Redis too.
+    Handshake, not timing: the first request is held inside the app until every
+    other one has been started."""
+    calls: list[str] = []
+    entered, release = asyncio.Event(), asyncio.Event()
+    middleware = MicrocacheMiddleware(_held_inner(calls, entered, release), 60, 10)
+    inm = [(b"if-none-match", b'"e1"')]
+
+    tasks = [asyncio.create_task(_run(middleware, "/v1/search/x")) for _ in range(9)]
+    tasks.append(asyncio.create_task(_run_with(middleware, "/v1/search/x", inm)))
+    await entered.wait()  # the first is inside the app; the rest have each run to a wait
+    release.set()
+    answers = await asyncio.gather(*tasks)
+
+    assert calls == ["/v1/search/x"]
+    assert answers == [(200, b"answer 1")] * 9 + [(304, b"")]
+
+
+async def test_waiters_go_through_themselves_when_nothing_was_kept() -> None:
+    calls: list[str] = []
+    entered, release = asyncio.Event(), asyncio.Event()
+    middleware = MicrocacheMiddleware(_held_inner(calls, entered, release, status=503), 60, 10)
+
+    tasks = [asyncio.create_task(_run(middleware, "/v1/search/x")) for _ in range(3)]
+    await entered.wait()
+    release.set()
+    answers = await asyncio.gather(*tasks)
+
+    assert len(calls) == 3
+    assert [status for status, _ in answers] == [503, 503, 503]
+    assert middleware.flights == {}
+
+
+async def test_a_conditional_or_no_cache_request_never_leads() -> None:
+    """A conditional request may be answered 304 (nothing to keep), and `no-cache`
+    asks for the store itself: neither makes identical requests wait on it."""
+    for headers in ([(b"if-none-match", b'"e1"')], [(b"cache-control", b"no-cache")]):
+        calls: list[str] = []
+        entered, release = asyncio.Event(), asyncio.Event()
+        middleware = MicrocacheMiddleware(_held_inner(calls, entered, release), 60, 10)
+
+        first = asyncio.create_task(_run_with(middleware, "/v1/search/x", headers))
+        await entered.wait()
+        second = asyncio.create_task(_run(middleware, "/v1/search/x"))
+        await asyncio.sleep(0)  # the second runs up to the app, or up to a wait
+        calls_while_held = len(calls)
+        release.set()
+        await asyncio.gather(first, second)
+
+        assert calls_while_held == 2, headers
