@@ -76,3 +76,29 @@ def test_off_installs_no_provider_and_no_exporter() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+SPANS = """
+import asyncio, httpx
+from opentelemetry import trace
+from beatstream.app import create_app
+
+async def main() -> None:
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        assert (await client.get("/openapi.json")).status_code == 200
+
+asyncio.run(main())
+getattr(trace.get_tracer_provider(), "shutdown", lambda: None)()  # flushes the exporter
+"""
+
+
+@pytest.mark.parametrize("exporter", ["console", "none"])
+def test_a_request_is_a_server_span_only_when_tracing_is_asked_for(exporter: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["OTEL_TRACES_EXPORTER"] = exporter
+    done = subprocess.run(
+        [sys.executable, "-c", SPANS], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ('"name": "GET /openapi.json"' in done.stdout) is (exporter == "console")
