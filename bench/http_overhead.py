@@ -7,7 +7,9 @@ Servers, all started once and all on the same uvicorn options (`bench.support.la
 uses `beatstream serve`'s), rate limits off:
 
 - bare Starlette and bare FastAPI constant JSON routes (`bench.support.bare`), FastAPI
-  once without and once with uvicorn's access log;
+  once without and once with uvicorn's access log, and once with its native telemetry
+  told at start that there is nothing to do, as Beatstream does (the goals are stated
+  against the default app; the same ratios against this one are printed beside them);
 - `beatstream serve` with its production logging (`LOG_LEVEL=INFO`: a JSON access
   line per request), stderr to a file like every server here;
 - the naive baseline (`bench.support.naive`): the original recipe's reads written the
@@ -51,7 +53,7 @@ from beatstream.search.indices import SONGS, song_document
 from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client
 from bench import report
-from bench.support.processes import process_env, serving
+from bench.support.processes import cpu_seconds, process_env, serving
 from bench.support.stores import drop_scratch, stack_settings
 from bench.support.wrk import WrkResult, require_wrk, run_wrk
 from seed.builders import artist_payload, song_payload
@@ -79,21 +81,15 @@ class Row:
     cpu_us: list[float] = field(default_factory=list)  # per request, per round
 
 
-_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used (`/proc/<pid>/stat`)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
-
-
 # (goal, numerator row, denominator row, target): numerator req/s over denominator's.
 GOALS: list[tuple[str, str, str, float]] = [
     ("/health/live vs bare FastAPI", "health_live", "fastapi", 0.8),
     ("song by id vs raw driver loop", "song", "mongo_find_one", 0.5),
     ("cached top-artists vs bare FastAPI", "top_artists", "fastapi", 1.0),
     ("cached search vs bare FastAPI", "search", "fastapi", 1.0),
+    ("/health/live vs bare FastAPI, telemetry off", "health_live", "fastapi_quiet", 0.8),
+    ("cached top-artists vs bare FastAPI, telemetry off", "top_artists", "fastapi_quiet", 1.0),
+    ("cached search vs bare FastAPI, telemetry off", "search", "fastapi_quiet", 1.0),
     ("song by id vs naive", "song", "naive_song", 2.0),
     ("playlist of 50 vs naive", "playlist", "naive_playlist", 2.0),
     ("cached top-artists vs naive", "top_artists", "naive_top_artists", 2.0),
@@ -107,6 +103,7 @@ def _rows(seeded: Seeded) -> dict[str, Row]:
         Row("bare Starlette, constant JSON", "starlette", "/health/live"),
         Row("bare FastAPI, constant JSON, no access log", "fastapi", "/health/live"),
         Row("bare FastAPI, constant JSON, uvicorn access log", "fastapi_log", "/health/live"),
+        Row("bare FastAPI, constant JSON, telemetry off", "fastapi_quiet", "/health/live"),
         Row("GET /health/live", "beatstream", "/health/live"),
         Row("GET /v1/songs/{id}", "beatstream", f"/v1/songs/{seeded.song_id}"),
         Row("raw AsyncMongoClient.find_one loop, 50 concurrent", "mongo"),
@@ -127,6 +124,7 @@ def _rows(seeded: Seeded) -> dict[str, Row]:
         "starlette",
         "fastapi",
         "fastapi_log",
+        "fastapi_quiet",
         "health_live",
         "song",
         "mongo_find_one",
@@ -237,6 +235,7 @@ def _servers(env: dict[str, str], logs: Path) -> Iterator[dict[str, Server]]:
         "starlette": [*launch, "bench.support.bare:starlette_app"],
         "fastapi": [*launch, "bench.support.bare:fastapi_app"],
         "fastapi_log": [*launch, "bench.support.bare:fastapi_app", "--access-log"],
+        "fastapi_quiet": [*launch, "bench.support.bare:fastapi_quiet_app"],
         "beatstream": ["beatstream", "serve"],
         "naive": [*launch, "bench.support.naive:app", "--access-log"],
     }

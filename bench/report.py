@@ -38,17 +38,32 @@ def write(name: str, result: dict[str, Any], table: list[dict[str, Any]]) -> Pat
     payload = {"benchmark": name, "machine": machine(), **result, "table": table}
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
     markdown = RESULTS / f"{name}.md"
-    headers = list(table[0]) if table else []
     lines = [
         f"# {name}",
         "",
         f"Measured {payload['machine']['measured_at']} on {payload['machine']['cpus']} CPUs.",
         "",
     ]
-    if headers:
-        lines.append("| " + " | ".join(headers) + " |")
-        lines.append("|" + "---|" * len(headers))
-        lines.extend("| " + " | ".join(str(row[h]) for h in headers) + " |" for row in table)
+    lines.extend(markdown_table(table))
     markdown.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return markdown
+
+
+def markdown_table(table: list[dict[str, Any]]) -> list[str]:
+    headers = list(table[0]) if table else []
+    if not headers:
+        return []
+    return [
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
+        *("| " + " | ".join(str(row[h]) for h in headers) + " |" for row in table),
+    ]
+
+
+def append_table(markdown: Path, intro: str, table: list[dict[str, Any]]) -> None:
+    """A second table under the one `write` made (the JSON holds it already)."""
+    lines = ["", intro, "", *markdown_table(table)]
+    with markdown.open("a") as out:
+        out.write("\n".join(lines) + "\n")
+    print("\n".join(lines))

@@ -13,11 +13,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 import httpx
 
 from beatstream.settings import Settings
+
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used (`/proc/<pid>/stat`): per request,
+    steadier than req/s on a shared machine, where the load generator and neighbours
+    take turns with the server."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
 
 
 def free_port() -> int:
