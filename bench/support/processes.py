@@ -89,6 +89,7 @@ def process_env(settings: Settings, **overrides: str) -> dict[str, str]:
         "ELASTICSEARCH_URL": settings.elasticsearch.url,
         "ELASTICSEARCH_INDEX_PREFIX": settings.elasticsearch.index_prefix,
         "REDIS_URL": settings.redis.url,
+        "REDIS_CLUSTER": "true" if settings.redis.cluster else "false",
         "REDIS_KEY_PREFIX": settings.redis.key_prefix,
         "LOG_LEVEL": "WARNING",
         # A benchmark measures work, not refusals: thousands of requests from one
