@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client
 from bench import report
 from bench.support.processes import process_env, served
-from bench.support.stores import drop_scratch, stack_settings
+from bench.support.stores import drop_scratch, scratch_settings
 from bench.support.timing import concurrent_gets
 from seed.builders import COUNTRIES, artist_payload, song_payload
 
@@ -120,16 +119,7 @@ async def _cleanup(settings: Settings) -> None:
 
 
 def run() -> Path:
-    base = stack_settings()
-    scratch = uuid.uuid4().hex[:8]
-    settings = base.model_copy(
-        update={
-            "elasticsearch": base.elasticsearch.model_copy(
-                update={"index_prefix": f"bench-analytics-{scratch}"}
-            ),
-            "redis": base.redis.model_copy(update={"key_prefix": f"bench:analytics:{scratch}:"}),
-        }
-    )
+    settings = scratch_settings("analytics")
     env = process_env(settings, ELASTICSEARCH_MANAGE_INDICES="true")
     table: list[dict[str, Any]] = []
     result: dict[str, Any] = {}

@@ -28,7 +28,6 @@ import asyncio
 import os
 import random
 import tempfile
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client
 from bench import report
 from bench.support.processes import process_env, served
-from bench.support.stores import drop_scratch, stack_settings
+from bench.support.stores import drop_scratch, scratch_settings
 from seed.builders import COUNTRIES, artist_payload, song_payload
 
 SONGS_COUNT = int(os.environ.get("BENCH_DASHBOARD_SONGS", "50000"))
@@ -214,16 +213,7 @@ async def _cleanup(settings: Settings) -> None:
 
 
 def run() -> Path:
-    base = stack_settings()
-    scratch = uuid.uuid4().hex[:8]
-    settings = base.model_copy(
-        update={
-            "elasticsearch": base.elasticsearch.model_copy(
-                update={"index_prefix": f"bench-dashboard-{scratch}"}
-            ),
-            "redis": base.redis.model_copy(update={"key_prefix": f"bench:dashboard:{scratch}:"}),
-        }
-    )
+    settings = scratch_settings("dashboard")
     env = process_env(settings, ELASTICSEARCH_MANAGE_INDICES="true")
     try:
         with served(env) as base_url:  # creates the scratch indices at start

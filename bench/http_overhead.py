@@ -37,7 +37,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,7 +53,7 @@ from beatstream.settings import Settings
 from beatstream.stores.clients import create_es_client
 from bench import report
 from bench.support.processes import cpu_seconds, process_env, serving
-from bench.support.stores import drop_scratch, stack_settings
+from bench.support.stores import drop_scratch, scratch_settings
 from bench.support.wrk import WrkResult, require_wrk, run_wrk
 from seed.builders import artist_payload, song_payload
 
@@ -136,19 +135,6 @@ def _rows(seeded: Seeded) -> dict[str, Row]:
         "naive_top_artists",
     ]
     return dict(zip(keys, rows, strict=True))
-
-
-def _scratch_settings() -> Settings:
-    base = stack_settings()
-    scratch = uuid.uuid4().hex[:8]
-    return base.model_copy(
-        update={
-            "elasticsearch": base.elasticsearch.model_copy(
-                update={"index_prefix": f"bench-http-{scratch}"}
-            ),
-            "redis": base.redis.model_copy(update={"key_prefix": f"bench:http:{scratch}:"}),
-        }
-    )
 
 
 async def _seed(settings: Settings) -> Seeded:
@@ -343,7 +329,7 @@ async def _cleanup(settings: Settings) -> None:
 def run() -> Path:
     require_wrk()
     seconds = int(os.environ.get("BENCH_DURATION_S", "8"))
-    settings = _scratch_settings()
+    settings = scratch_settings("http")
     env = process_env(settings, ELASTICSEARCH_MANAGE_INDICES="true", LOG_LEVEL="INFO")
     try:
         with tempfile.TemporaryDirectory() as logs, _servers(env, Path(logs)) as urls:

@@ -34,7 +34,6 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +49,7 @@ from bench import report
 from bench.analytics_cache import _cleanup, _index
 from bench.analytics_cache import _rows as song_rows
 from bench.support.processes import cpu_seconds, process_env, serving
-from bench.support.stores import stack_settings
+from bench.support.stores import scratch_settings, stack_settings
 from bench.support.wrk import WrkResult, require_wrk, run_wrk
 
 ROUNDS = 8
@@ -225,16 +224,7 @@ def in_process_cost(calls: int = 50_000, repeats: int = 7) -> dict[str, float]:
 
 def run() -> Path:
     require_wrk()
-    base = stack_settings()
-    scratch = uuid.uuid4().hex[:8]
-    settings = base.model_copy(
-        update={
-            "elasticsearch": base.elasticsearch.model_copy(
-                update={"index_prefix": f"bench-metrics-{scratch}"}
-            ),
-            "redis": base.redis.model_copy(update={"key_prefix": f"bench:metrics:{scratch}:"}),
-        }
-    )
+    settings = scratch_settings("metrics")
     env = process_env(settings, ELASTICSEARCH_MANAGE_INDICES="true")
     try:
         with _servers(env) as servers:  # the first to start creates the scratch indices

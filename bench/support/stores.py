@@ -30,6 +30,22 @@ def stack_settings(db: str | None = None) -> Settings:
     return settings.model_copy(update={"mongodb": MongoSettings(url=settings.mongodb.url, db=name)})
 
 
+def scratch_settings(name: str) -> Settings:
+    """`stack_settings()` with an index prefix and a Redis key prefix of the benchmark's
+    own (`bench-<name>-<random>`, `bench:<name>:<random>:`), so its servers share one
+    set of scratch names that `drop_scratch` removes afterwards."""
+    base = stack_settings()
+    scratch = uuid.uuid4().hex[:8]
+    return base.model_copy(
+        update={
+            "elasticsearch": base.elasticsearch.model_copy(
+                update={"index_prefix": f"bench-{name}-{scratch}"}
+            ),
+            "redis": base.redis.model_copy(update={"key_prefix": f"bench:{name}:{scratch}:"}),
+        }
+    )
+
+
 @contextlib.asynccontextmanager
 async def beanie_on_scratch_db(settings: Settings) -> AsyncIterator[None]:
     client = create_mongo_client(settings.mongodb)

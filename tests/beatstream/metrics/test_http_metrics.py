@@ -67,16 +67,20 @@ async def test_requests_are_counted_per_route_template_and_status_class(
         )
         == 2
     )
-    # Its histogram counts the same requests, cumulatively: every one under +Inf.
-    live = {"route": "/health/live", "method": "GET", "status_class": "2xx"}
-    duration = "beatstream_http_request_duration_seconds"
-    assert delta(after, before, f"{duration}_bucket", le="+Inf", **live) == 3
-    assert delta(after, before, f"{duration}_sum", **live) > 0
-    buckets = sorted(
-        (float(labels["le"]), after[(f"{duration}_bucket", frozenset(labels.items()))])
-        for labels in series(after, f"{duration}_bucket", **live)
+    # The latency histogram counts the same requests; its buckets and sum, against
+    # prometheus-client's own histogram under a clock the test sets, are checked in
+    # test_tally.py (here the real clock would decide which bucket a request lands in).
+    assert (
+        delta(
+            after,
+            before,
+            "beatstream_http_request_duration_seconds_count",
+            route="/health/live",
+            method="GET",
+            status_class="2xx",
+        )
+        == 3
     )
-    assert [count for _, count in buckets] == sorted(count for _, count in buckets)
     # No raw path ever becomes a label, and the scrapes count nowhere.
     routes = {labels["route"] for labels in series(after, REQUESTS)}
     assert not any("123" in route or len(route) == 24 + 10 for route in routes)
@@ -131,5 +135,3 @@ async def test_cache_results_and_store_latency_are_recorded(
     assert delta(after, before, count, store="elasticsearch", operation="search") == 1
     assert delta(after, before, count, store="redis", operation="GET") >= 3
     assert delta(after, before, count, store="mongodb", operation="find") >= 1
-    # That the latency histogram exposes its buckets (series exist), not how long calls took.
-    assert series(after, "beatstream_store_call_duration_seconds_bucket", store="mongodb")

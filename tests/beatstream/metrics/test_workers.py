@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from beatstream.settings import Settings
+from bench.support.processes import process_env
 from tests.fixtures.servers import serve_api
 
 READY = re.compile(
@@ -30,19 +31,14 @@ def ready_count(body: str) -> int:
 def test_every_scrape_counts_every_workers_requests(
     settings: Settings, redis_prefix: str, tmp_path: Path
 ) -> None:
-    env = {
-        "MONGODB_URL": settings.mongodb.url,
-        "MONGODB_DB": settings.mongodb.db,
-        "ELASTICSEARCH_URL": settings.elasticsearch.url,
-        "ELASTICSEARCH_MANAGE_INDICES": "false",
-        "REDIS_URL": settings.redis.url,
-        "REDIS_KEY_PREFIX": redis_prefix,
-        "SECURITY_JWT_SECRET": "j" * 32,
-        "THIRDPARTY_PSEUDONYM_SECRET": "p" * 32,
-        "SECURITY_PASSWORD_MEMORY_KIB": "1024",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-        "RATELIMIT_ENABLED": "false",
-    }
+    env = process_env(
+        settings,
+        ELASTICSEARCH_MANAGE_INDICES="false",
+        SECURITY_JWT_SECRET="j" * 32,
+        THIRDPARTY_PSEUDONYM_SECRET="p" * 32,
+        SECURITY_PASSWORD_MEMORY_KIB="1024",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+    )
     with serve_api(env, workers=2) as api:
         # A new connection per request, so the kernel hands them to either worker.
         answered = sum(
